@@ -1,0 +1,69 @@
+// swift-tools-version:6.0
+// sealmail: a drop-in /usr/sbin/sendmail with S/MIME policy, its own SMTP engine and a durable queue.
+// Target layout and dependency direction: ../shared/DESIGN.md ("Package layout"); dependencies point
+// downwards only, and the core targets (MailMessage, SMTPProtocol, MailPolicy) do no IO.
+import PackageDescription
+
+let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "sealmail",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "sealmail", targets: ["sealmail"]),
+        .executable(name: "sealctl", targets: ["sealctl"]),
+        .library(name: "MailMessage", targets: ["MailMessage"]),
+        .library(name: "SMTPProtocol", targets: ["SMTPProtocol"]),
+        .library(name: "SMTPTransport", targets: ["SMTPTransport"]),
+        .library(name: "SMIME", targets: ["SMIME"]),
+        .library(name: "MailQueue", targets: ["MailQueue"]),
+        .library(name: "MailPolicy", targets: ["MailPolicy"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // C: the system OpenSSL 3 and a narrow shim over its macros and BIO plumbing.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"])]),
+        .target(name: "CMailShim", dependencies: ["COpenSSL"],
+                linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+
+        // Core, no IO.
+        .target(name: "MailMessage", swiftSettings: swift5),
+        .target(name: "SMTPProtocol", dependencies: ["MailMessage"], swiftSettings: swift5),
+        .target(name: "MailPolicy",
+                dependencies: ["MailMessage", .product(name: "TOMLKit", package: "TOMLKit")],
+                swiftSettings: swift5),
+
+        // IO.
+        .target(name: "SMTPTransport", dependencies: ["SMTPProtocol", "CMailShim"], swiftSettings: swift5),
+        .target(name: "SMIME", dependencies: ["MailMessage", "CMailShim"], swiftSettings: swift5),
+        .target(name: "MailQueue", dependencies: ["MailMessage"], swiftSettings: swift5),
+        .target(name: "SendmailKit",
+                dependencies: ["MailMessage", "MailPolicy", "MailQueue", "SMTPProtocol", "SMTPTransport", "SMIME"],
+                swiftSettings: swift5),
+        .target(name: "SealctlKit",
+                dependencies: ["SendmailKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                swiftSettings: swift5),
+
+        // Executables: a main.swift of a few lines each.
+        .executableTarget(name: "sealmail", dependencies: ["SendmailKit"], swiftSettings: swift5),
+        .executableTarget(name: "sealctl", dependencies: ["SealctlKit"], swiftSettings: swift5),
+
+        // Test utilities shipped as their own target (an in-process scripted SMTP server).
+        .target(name: "SMTPTestSupport", dependencies: ["SMTPProtocol"], swiftSettings: swift5),
+
+        .testTarget(name: "MailMessageTests", dependencies: ["MailMessage"], swiftSettings: swift5),
+        .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"], swiftSettings: swift5),
+        .testTarget(name: "SMTPTransportTests",
+                    dependencies: ["SMTPTransport", "SMTPTestSupport"], swiftSettings: swift5),
+        .testTarget(name: "SMIMETests", dependencies: ["SMIME"], swiftSettings: swift5),
+        .testTarget(name: "MailQueueTests", dependencies: ["MailQueue"], swiftSettings: swift5),
+        .testTarget(name: "MailPolicyTests", dependencies: ["MailPolicy"], swiftSettings: swift5),
+        .testTarget(name: "SendmailKitTests", dependencies: ["SendmailKit"], swiftSettings: swift5),
+        .testTarget(name: "IntegrationTests",
+                    dependencies: ["SendmailKit", "SMTPTestSupport"], swiftSettings: swift5),
+    ]
+)

@@ -1,0 +1,2 @@
+/// MailMessage module.
+public enum MailMessageModule {}

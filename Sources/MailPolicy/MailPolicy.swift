@@ -1,0 +1,2 @@
+/// MailPolicy module.
+public enum MailPolicyModule {}

@@ -1,0 +1,2 @@
+/// MailQueue module.
+public enum MailQueueModule {}

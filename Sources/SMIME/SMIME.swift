@@ -1,0 +1,2 @@
+/// SMIME module.
+public enum SMIMEModule {}

@@ -1,0 +1,2 @@
+/// SMTPProtocol module.
+public enum SMTPProtocolModule {}

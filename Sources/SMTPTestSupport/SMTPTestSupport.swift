@@ -1,0 +1,2 @@
+/// SMTPTestSupport module.
+public enum SMTPTestSupportModule {}

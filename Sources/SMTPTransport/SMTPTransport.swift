@@ -1,0 +1,2 @@
+/// SMTPTransport module.
+public enum SMTPTransportModule {}

@@ -1,0 +1,2 @@
+/// SealctlKit module.
+public enum SealctlKitModule {}

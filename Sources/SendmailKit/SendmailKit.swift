@@ -1,0 +1,2 @@
+/// SendmailKit module.
+public enum SendmailKitModule {}
