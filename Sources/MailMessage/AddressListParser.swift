@@ -8,6 +8,7 @@
 
 /// Parses one address list; see `AddressParser.parseList`.
 struct AddressListParser {
+    let input: [UInt8]
     let tokens: [AddressToken]
     let comments: [AddressComment]
     var defects: [AddressDefect]
@@ -17,6 +18,7 @@ struct AddressListParser {
     var inGroup = false
 
     init(_ bytes: [UInt8]) {
+        input = bytes
         let lexed = AddressTokenizer.tokenize(bytes)
         tokens = lexed.tokens
         comments = lexed.comments

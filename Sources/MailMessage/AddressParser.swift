@@ -33,8 +33,9 @@ public enum AddressParser {
         if bytes.contains(where: { $0 == 0x0D || $0 == 0x0A }) { return .invalid(reason: "contains a line break") }
         if bytes.contains(0) { return .invalid(reason: "contains a NUL byte") }
         if bytes.contains(where: AddressBytes.isControl) { return .invalid(reason: "contains a control character") }
-        let tokens = AddressTokenizer.tokenize(bytes).tokens
-        if tokens.count == 1 { return .nullPath }
+        let lexed = AddressTokenizer.tokenize(bytes)
+        let tokens = lexed.tokens
+        if tokens.count == 1 && lexed.comments.isEmpty { return .nullPath }
         if tokens.count == 3, tokens[0].isSpecial(UInt8(ascii: "<")), tokens[1].isSpecial(UInt8(ascii: ">")) {
             return .nullPath
         }

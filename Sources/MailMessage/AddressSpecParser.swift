@@ -101,6 +101,8 @@ extension AddressListParser {
             mailbox.domainRange = domain.range
             mailbox.addrSpecRange = localRange.lowerBound..<domain.range.upperBound
         }
+        // A control byte between the tokens (already recorded) must not end up inside a spliced address.
+        if input[mailbox.addrSpecRange].contains(where: AddressBytes.isControl) { return nil }
         return mailbox
     }
 

@@ -168,14 +168,16 @@ public enum EncodedWord {
                     continue
                 }
                 let between = bytes[literalStart..<i]
-                if !(afterEncodedWord && between.allSatisfy { AddressBytes.isWhitespace($0) }) {
-                    flush()
-                    out.append(contentsOf: between)
-                }
-                if let charset = EncodedWordCharset(name: word.charset),
-                   let decoded = EncodedWord.decodeText(bytes[word.text], encoding: word.encoding) {
-                    if let p = pending, p.charset == charset {
-                        pending = (charset, p.bytes + decoded)
+                let charset = EncodedWordCharset(name: word.charset)
+                if let charset, let decoded = EncodedWord.decodeText(bytes[word.text], encoding: word.encoding) {
+                    // RFC 2047 6.2: whitespace between two encoded words is not displayed.
+                    let joined = afterEncodedWord && between.allSatisfy(Self.isFoldingWhitespace)
+                    if !joined {
+                        flush()
+                        out.append(contentsOf: between)
+                    }
+                    if pending?.charset == charset {
+                        pending?.bytes += decoded
                     } else {
                         flush()
                         pending = (charset, decoded)
@@ -183,6 +185,7 @@ public enum EncodedWord {
                     afterEncodedWord = true
                 } else {
                     flush()
+                    out.append(contentsOf: between)
                     out.append(contentsOf: bytes[i..<word.end])
                     leftEncoded = true
                     afterEncodedWord = false
@@ -192,6 +195,10 @@ public enum EncodedWord {
             }
             flush()
             out.append(contentsOf: bytes[literalStart...])
+        }
+
+        private static func isFoldingWhitespace(_ b: UInt8) -> Bool {
+            b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A
         }
 
         private mutating func flush() {
