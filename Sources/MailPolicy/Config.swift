@@ -123,6 +123,8 @@ public struct SealmailConfig: Equatable, Sendable {
     public var senders: [String: [String]]? = nil
     /// Users who may list the whole queue (root always may); others see their own mail.
     public var mailqUsers: [String] = []
+    /// SMTP sessions a queue run opens in parallel.
+    public var maxConnections: Int = 4
     /// syslog identity and facility.
     public var syslogIdent: String = "sealmail"
     public var relays: [RelayConfig] = []

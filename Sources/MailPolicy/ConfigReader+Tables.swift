@@ -2,7 +2,7 @@ import TOMLKit
 
 extension Reader {
     static let topKeys: Set<String> = ["hostname", "domain", "queue_dir", "delivery", "aliases", "local_delivery",
-                                       "max_queue_lifetime", "trusted", "senders", "mailq_users", "syslog_ident",
+                                       "max_queue_lifetime", "trusted", "senders", "mailq_users", "syslog_ident", "max_connections",
                                        "relay", "smime"]
     static let relayKeys: Set<String> = ["host", "port", "tls", "tls_verify", "ca_file", "tls_fingerprint",
                                          "client_certificate", "client_key", "auth", "user", "password_file",
@@ -28,6 +28,7 @@ extension Reader {
         if let tr = strings(t, "trusted", "") { c.trusted = tr }
         if let m = strings(t, "mailq_users", "") { c.mailqUsers = m }
         if let s = string(t, "syslog_ident", "") { c.syslogIdent = s }
+        if let n = int(t, "max_connections", "", range: 1...64) { c.maxConnections = n }
         if let v = t["senders"] {
             if let st = v.table {
                 var map: [String: [String]] = [:]

@@ -42,8 +42,8 @@ public enum SendmailCommand {
                 throw UsageError("-bs (SMTP on standard input) is not available yet")
             case .verify:
                 throw UsageError("-bv (verify addresses) is not available yet")
-            case .runQueue:
-                throw UsageError("queue runs (-q) need the SMTP engine, which is not available yet")
+            case .runQueue(let run):
+                return try runQueue(run, rt, verbose: options.verbose)
             }
         } catch {
             Stderr.write("\(program): \(error)\n")
@@ -65,10 +65,34 @@ public enum SendmailCommand {
         case .queue?: mode = .queue
         case nil: mode = rt.config.delivery
         }
-        if mode != .queue && verbose {
-            Stderr.write("\(program): delivery mode \(mode.rawValue): the SMTP engine is not built yet, so the message stays queued for a later queue run\n")
+        let id = outcome.envelope.id
+        switch mode {
+        case .queue:
+            return 0
+        case .background:
+            Delivery.detach { Delivery.deliverNow(id, rt, trace: false, report: false) }
+            return 0
+        case .interactive:
+            let report = Delivery.deliverNow(id, rt, trace: verbose, report: true)
+            return Delivery.exitStatus(report, program: program)
         }
-        return 0
+    }
+
+    static func runQueue(_ run: SendmailOptions.QueueRun, _ rt: Runtime, verbose: Int) throws -> Int32 {
+        var o = QueueRunOptions()
+        o.filter = (run.idFilter ?? run.recipientFilter ?? run.senderFilter) == nil ? nil : run
+        o.trace = verbose > 0
+        o.connections = rt.config.maxConnections
+        guard let interval = run.interval else {
+            try QueueRunner(runtime: rt, options: o).run()
+            return 0
+        }
+        // -q30m: run every interval, trying only what is due (Sendmail's meaning), in the foreground.
+        o.force = false
+        while true {
+            do { try QueueRunner(runtime: rt, options: o).run() } catch { rt.log.warning("queue run: \(error)") }
+            sleep(UInt32(interval))
+        }
     }
 
     static func listQueue(_ rt: Runtime) throws -> Int32 {
