@@ -23,9 +23,9 @@ public enum EncodedWord {
 
     /// Encodes text for a header phrase (display name) when it is not printable ASCII or needs it: RFC 2047 encoded words (UTF-8, B or Q whichever is shorter), each encoded word at most 75 chars, words separated by a space (folding happens elsewhere). Pure ASCII that only needs quoting returns a quoted-string instead (`"Doe, John"`). Plain atoms returned as is.
     ///
-    /// Control characters (CR, LF, NUL, TAB, ...) become spaces first: a display name can never break
-    /// a header line (STYLE.md rule 3). ASCII text that would itself decode as an encoded word is encoded,
-    /// so that it survives a round trip. The empty string gives `""`.
+    /// Control characters (CR, LF, NUL, TAB, DEL, C1) become spaces first: a display name can never
+    /// break a header line (STYLE.md rule 3). ASCII text holding something that looks like an encoded
+    /// word (any charset) is encoded, so that no decoder reads it as one. The empty string gives `""`.
     public static func encodePhrase(_ text: String) -> String {
         var scalars = String.UnicodeScalarView()
         for s in text.unicodeScalars {
@@ -34,7 +34,7 @@ public enum EncodedWord {
         let clean = String(scalars)
         if clean.isEmpty { return "\"\"" }
         let bytes = Array(clean.utf8)
-        if bytes.allSatisfy({ $0 < 0x80 }) && decode(clean) == clean {
+        if bytes.allSatisfy({ $0 < 0x80 }) && !containsEncodedWord(bytes) {
             if isAtomPhrase(bytes) { return clean }
             return quoted(bytes)
         }
@@ -80,6 +80,11 @@ public enum EncodedWord {
     }
 
     private static let especials: [UInt8] = Array("()<>@,;:\"/[]?.=".utf8)
+
+    /// Whether some decoder could take part of `bytes` for an encoded word, whatever its charset.
+    private static func containsEncodedWord(_ bytes: [UInt8]) -> Bool {
+        bytes.indices.contains { bytes[$0] == UInt8(ascii: "=") && parse(bytes, at: $0) != nil }
+    }
 
     // MARK: - Decoding
 

@@ -73,10 +73,12 @@ final class EncodedWordTests: XCTestCase {
 
     /// ASCII that a decoder would take for an encoded word is encoded, so it reads back as itself.
     func testEncodePhraseProtectsEncodedWordLookalikes() {
-        let text = "=?utf-8?q?x?="
-        let encoded = EncodedWord.encodePhrase(text)
-        XCTAssertTrue(encoded.hasPrefix("=?UTF-8?"), encoded)
-        XCTAssertEqual(EncodedWord.decode(encoded), text)
+        for text in ["=?utf-8?q?x?=", "a =?koi8-r?b?5MXS?= b", "x=?iso-8859-2?q?y?="] {
+            let encoded = EncodedWord.encodePhrase(text)
+            XCTAssertTrue(encoded.hasPrefix("=?UTF-8?"), encoded)
+            XCTAssertEqual(EncodedWord.decode(encoded), text)
+        }
+        XCTAssertEqual(EncodedWord.encodePhrase("a=?b"), "a=?b")      // atext, and no encoded word
     }
 
     /// Long names: several words, each at most 75 characters (RFC 2047 2), each holding whole characters.
