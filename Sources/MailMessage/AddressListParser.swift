@@ -29,9 +29,9 @@ struct AddressListParser {
 
     var current: AddressToken { tokens[pos] }
 
-    var atEnd: Bool { current.kind == .end }
+    var atEnd: Bool { tokens[pos].kind == .end }
 
-    func isAt(_ ascii: Unicode.Scalar) -> Bool { current.isSpecial(UInt8(ascii: ascii)) }
+    func isAt(_ ascii: Unicode.Scalar) -> Bool { tokens[pos].kind == .special(UInt8(ascii: ascii)) }
 
     mutating func advance() {
         if pos < tokens.count - 1 { pos += 1 }
@@ -149,7 +149,8 @@ struct AddressListParser {
 
     /// The defects by offset (the tokenizer's come first in `defects`, the parser's after).
     func sortedDefects() -> [AddressDefect] {
-        defects.enumerated()
+        if zip(defects, defects.dropFirst()).allSatisfy({ $0.offset <= $1.offset }) { return defects }
+        return defects.enumerated()
             .sorted { ($0.element.offset, $0.offset) < ($1.element.offset, $1.offset) }
             .map(\.element)
     }

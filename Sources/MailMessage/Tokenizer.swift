@@ -23,7 +23,7 @@ struct AddressToken {
     var kind: Kind
     /// Offsets of the whole token in the input, quotes and brackets included.
     var range: Range<Int>
-    /// The token's text: atom bytes, unescaped quoted-string content, domain literal content.
+    /// The token's text: atom bytes, unescaped quoted-string content, domain literal content; empty for specials.
     var content: [UInt8]
     /// Whitespace, a comment or a removed control character separates it from the previous token.
     var spaceBefore: Bool
@@ -60,17 +60,14 @@ struct AddressTokens {
 /// Byte classes of RFC 5322 3.2.3 and RFC 6532 3.2.
 enum AddressBytes {
     /// `atext`, plus every byte over 127 (RFC 6532 `UTF8-non-ascii`).
-    static func isAtext(_ b: UInt8) -> Bool {
+    static func isAtext(_ b: UInt8) -> Bool { atextTable[Int(b)] }
+
+    private static let atextTable: [Bool] = (0...255).map { (b: Int) -> Bool in
         switch b {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"), 0x80...0xFF:
-            return true
-        default:
-            return atextSymbols.contains(b)
+        case 0x61...0x7A, 0x41...0x5A, 0x30...0x39, 0x80...0xFF: return true
+        default: return "!#$%&'*+-/=?^_`{|}~".utf8.contains(UInt8(b))
         }
     }
-
-    static let atextSymbols: [UInt8] = Array("!#$%&'*+-/=?^_`{|}~".utf8)
 
     static func isWhitespace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
 
@@ -135,7 +132,7 @@ struct AddressTokenizer {
             case _ where AddressBytes.isAtext(b):
                 lexAtom()
             default:
-                emit(.special(b), i..<(i + 1), [b])
+                emit(.special(b), i..<(i + 1), [])
                 i += 1
             }
         }

@@ -70,16 +70,3 @@ func checkGolden(_ table: [Golden], file: StaticString = #filePath) {
         XCTAssertEqual(got, golden.expected, "input: \(golden.input.debugDescription)", file: file, line: golden.line)
     }
 }
-
-final class AddressTestSupportTests: XCTestCase {
-    func testDump() throws {
-        guard let path = ProcessInfo.processInfo.environment["ADDRESS_DUMP"] else { return }
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            let input = line.replacingOccurrences(of: "\\n", with: "\n").replacingOccurrences(of: "\\r", with: "\r")
-                .replacingOccurrences(of: "\\0", with: "\0")
-            let lines = render(AddressParser.parseList(input)).map { "            \($0.debugDescription)," }
-            print("        Golden(\(input.debugDescription), [\n" + lines.joined(separator: "\n") + "\n        ]),")
-        }
-    }
-}
