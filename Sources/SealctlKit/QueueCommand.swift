@@ -8,7 +8,7 @@ import SendmailKit
 struct QueueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue", abstract: "List, show and delete queued messages.",
-        subcommands: [List.self, Show.self, Delete.self])
+        subcommands: [List.self, Show.self, Delete.self, Flush.self, Run.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the queue (mailq's layout, or JSON lines as postqueue -j).")
@@ -101,4 +101,34 @@ struct QueueCommand: ParsableCommand {
             if status != 0 { throw ExitWithCode(code: status) }
         }
     }
+
+    struct Flush: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Try to deliver every queued message now, whatever its retry time.")
+        @OptionGroup var options: ConfigOption
+        @Flag(name: .shortAndLong, help: "Print the SMTP dialogue (AUTH data redacted).") var verbose = false
+
+        func run() throws { try runQueue(options, force: true, verbose: verbose) }
+    }
+
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Deliver the messages whose retry time has come (what the queue timer runs).")
+        @OptionGroup var options: ConfigOption
+        @Flag(name: .shortAndLong, help: "Print the SMTP dialogue (AUTH data redacted).") var verbose = false
+
+        func run() throws { try runQueue(options, force: false, verbose: verbose) }
+    }
+}
+
+func runQueue(_ options: ConfigOption, force: Bool, verbose: Bool) throws {
+    let rt = try options.runtime()
+    var o = QueueRunOptions()
+    o.force = force
+    o.trace = verbose
+    o.connections = rt.config.maxConnections
+    do {
+        let runner = QueueRunner(runtime: rt, options: o)
+        try runner.run()
+        let s = runner.summary
+        Stdout.write("\(s.messages) message(s): \(s.sent) recipient(s) sent, \(s.deferred) deferred, \(s.failed) failed\n")
+    } catch { throw fail(error) }
 }

@@ -60,12 +60,15 @@ class SealmailTestCase: XCTestCase {
 
     // MARK: config
 
-    /// Writes the test's config file (or another one at `path`).
-    func writeConfig(queueDir q: String? = nil, extra: String = "", path: String? = nil) throws {
+    /// Writes the test's config file (or another one at `path`). Delivery defaults to
+    /// `queue`, so no detached deliverer touches the queue while a test reads it; tests of
+    /// -odb/-odi pass the flag.
+    func writeConfig(queueDir q: String? = nil, delivery: String = "queue", extra: String = "", path: String? = nil) throws {
         let text = """
         hostname = "\(Self.hostname)"
         domain = "\(Self.domain)"
         queue_dir = "\(q ?? queueDir)"
+        delivery = "\(delivery)"
         \(extra)
         """
         try writeText(path ?? configPath, text)
