@@ -66,9 +66,9 @@ public enum EightBitDowngrade {
         while lineStart < body.endIndex {
             let lineEnd = body[lineStart...].firstIndex(of: 0x0A).map { $0 + 1 } ?? body.endIndex
             let line = body[lineStart..<lineEnd]
-            if !closed, line.starts(with: delimiter) {
-                let rest = line.dropFirst(delimiter.count)
-                let isClose = rest.starts(with: [0x2D, 0x2D])
+            let rest = line.dropFirst(delimiter.count).filter { $0 != 0x0D && $0 != 0x0A && $0 != 0x20 && $0 != 0x09 }
+            if !closed, line.starts(with: delimiter), rest.isEmpty || rest == [0x2D, 0x2D] {
+                let isClose = !rest.isEmpty
                 if let start = partStart {
                     // The CRLF before the delimiter belongs to the delimiter (RFC 2046 5.1.1).
                     let end = max(start, lineStart - 2)
@@ -91,13 +91,14 @@ public enum EightBitDowngrade {
         return out
     }
 
+    /// Base64 in lines of 76 (RFC 2045 6.8), without a line end after the last.
     private static func base64Lines(_ body: ArraySlice<UInt8>) -> [UInt8] {
         let encoded = Base64.encodeBytes(body)
         var out: [UInt8] = []
         var i = 0
         while i < encoded.count {
+            if i > 0 { out += [0x0D, 0x0A] }
             out += encoded[i..<min(i + 76, encoded.count)]
-            out += [0x0D, 0x0A]
             i += 76
         }
         return out
