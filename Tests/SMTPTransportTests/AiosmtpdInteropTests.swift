@@ -21,6 +21,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 mode, port, cert, key, outdir = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+cafile = sys.argv[6] if len(sys.argv) > 6 else None
 
 class Handler:
     async def handle_DATA(self, server, session, envelope):
@@ -37,6 +38,11 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 
 ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
 ctx.load_cert_chain(cert, key)
+if mode == "tlsclient":
+    # Implicit TLS that requires a client certificate issued by the test CA.
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(cafile)
+    mode = "tls"
 # Implicit TLS: aiosmtpd only counts STARTTLS as TLS for auth_require_tls, so it is off there.
 kw = dict(authenticator=authenticator, auth_require_tls=(mode == "starttls"))
 if mode == "starttls":
@@ -64,7 +70,7 @@ threading.Event().wait()
             outputDirectory = pki.directory + "/out"
             try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
             try script.write(toFile: pki.directory + "/server.py", atomically: true, encoding: .utf8)
-            for mode in ["starttls", "tls", "plain"] {
+            for mode in ["starttls", "tls", "plain", "tlsclient"] {
                 servers[mode] = try start(mode: mode, cert: pki.serverCert, key: pki.serverKey)
             }
             wrongHostServer = try start(mode: "tls", cert: pki.wrongCert, key: pki.wrongKey)
@@ -76,7 +82,8 @@ threading.Event().wait()
     static func start(mode: String, cert: String, key: String) throws -> PeerProcess {
         let port = PeerProcess.freePort()
         return try PeerProcess(executable: python,
-                               arguments: [pki!.directory + "/server.py", mode, String(port), cert, key, outputDirectory],
+                               arguments: [pki!.directory + "/server.py", mode, String(port), cert, key, outputDirectory,
+                                           pki!.caFile],
                                port: port)
     }
 
@@ -209,6 +216,27 @@ threading.Event().wait()
         client.quit()
         relay.tlsSettings.pinnedSHA256 = [try XCTUnwrap(SMTPTLSSettings.fingerprint(hex: try pki.fingerprint(pki.wrongCert)))]
         assertSMTPError(.tlsPinMismatch) { try SMTPClient(relay: relay).connect() }
+    }
+
+    func testClientCertificate() throws {
+        let pki = try XCTUnwrap(Self.pki)
+        var relay = try relay("tlsclient", tls: .implicit)
+        relay.tlsSettings.clientCertificateFile = pki.clientCert
+        relay.tlsSettings.clientKeyFile = pki.clientKey
+        let client = SMTPClient(relay: relay)
+        try client.connect()
+        XCTAssertEqual(try client.noop().code, 250)
+        client.quit()
+        relay.tlsSettings.clientCertificateFile = nil
+        relay.tlsSettings.clientKeyFile = nil
+        // Without a certificate the server aborts the handshake (TLS 1.3 reports it on the
+        // first read, so the error is the handshake's or the greeting's).
+        XCTAssertThrowsError(try SMTPClient(relay: relay).connect()) { error in
+            let code = (error as? SMTPError)?.code
+            XCTAssertTrue([.tlsHandshake, .io, .connectionClosed].contains(code), "\(error)")
+        }
+        relay.tlsSettings.clientCertificateFile = pki.directory + "/missing.pem"
+        assertSMTPError(.configuration) { try SMTPClient(relay: relay).connect() }
     }
 
     func testPlaintextAuthOnlyWhenAllowed() throws {

@@ -164,6 +164,15 @@ final class FaultInjectionTests: XCTestCase {
         XCTAssertFalse(server.transcript().contains("MAIL"))
     }
 
+    /// Plaintext bytes sent after "220" to STARTTLS must not be read as replies inside TLS
+    /// (the client-side twin of CVE-2011-0411).
+    func testSTARTTLSResponseInjection() throws {
+        let (result, server, _) = try run(["STARTTLS": [.raw(Array("220 go ahead\r\n250 injected\r\n".utf8))]],
+                                          ehlo: "250-scripted.test\n250 STARTTLS") { $0.tls = .startTLS }
+        defer { server.stop() }
+        XCTAssertThrowsError(try result.get()) { XCTAssertEqual(($0 as? SMTPError)?.code, .unexpectedReply, "\($0)") }
+    }
+
     func testSTARTTLSRefused() throws {
         let (result, server, _) = try run(["STARTTLS": [.reply("454 4.7.0 TLS not available")]],
                                           ehlo: "250-scripted.test\n250 STARTTLS") { $0.tls = .startTLS }

@@ -100,7 +100,8 @@ func runTool(_ executable: String, _ arguments: [String], in directory: String) 
 }
 
 /// Throwaway certificates made with the openssl CLI: a CA, a server certificate for
-/// 127.0.0.1 and localhost signed by it, and one for another name (verification must fail).
+/// 127.0.0.1 and localhost signed by it, one for another name (verification must fail) and
+/// a client certificate.
 struct TestPKI {
     let directory: String
     var caFile: String { directory + "/ca.pem" }
@@ -108,6 +109,8 @@ struct TestPKI {
     var serverKey: String { directory + "/server.key" }
     var wrongCert: String { directory + "/wrong.pem" }
     var wrongKey: String { directory + "/wrong.key" }
+    var clientCert: String { directory + "/client.pem" }
+    var clientKey: String { directory + "/client.key" }
 
     init() throws {
         let openssl = "/usr/bin/openssl"
@@ -117,8 +120,10 @@ struct TestPKI {
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
         try runTool(openssl, ["req", "-x509"] + ec + ["-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
                                                       "-subj", "/CN=sealmail test CA"], in: directory)
-        for (name, san) in [("server", "DNS:localhost,IP:127.0.0.1"), ("wrong", "DNS:wrong.example")] {
-            try "subjectAltName=\(san)\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+        for (name, san, usage) in [("server", "DNS:localhost,IP:127.0.0.1", "serverAuth"),
+                                   ("wrong", "DNS:wrong.example", "serverAuth"),
+                                   ("client", "DNS:client.test", "clientAuth")] {
+            try "subjectAltName=\(san)\nbasicConstraints=CA:FALSE\nextendedKeyUsage=\(usage)\n"
                 .write(toFile: directory + "/\(name).ext", atomically: true, encoding: .utf8)
             try runTool(openssl, ["req"] + ec + ["-keyout", "\(name).key", "-out", "\(name).csr", "-subj", "/CN=\(name)"], in: directory)
             try runTool(openssl, ["x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key",
