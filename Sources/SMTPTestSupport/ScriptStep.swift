@@ -4,6 +4,14 @@
 /// `ScriptedSMTPServer.Script`, point a client at `port`, inspect `connections` and
 /// `messages`, call `stop()` (also done in deinit).
 ///
+/// Example (a drop after the final ".", then a normal second connection):
+///
+///     let server = try ScriptedSMTPServer(script: .init(steps: [".": [.drop]]))
+///     defer { server.stop() }
+///     // ... connect a client to 127.0.0.1:server.port, send, reconnect, send ...
+///     XCTAssertEqual(server.messages.count, 2)
+///     XCTAssertTrue(server.transcript(1).contains("RCPT TO:<b@example.test>"))
+///
 /// Divergence: the server speaks no real TLS (this target does not link OpenSSL); STARTTLS
 /// can be answered with `.replyThenGarbage` to make the client's handshake fail. Real TLS is
 /// tested against aiosmtpd.

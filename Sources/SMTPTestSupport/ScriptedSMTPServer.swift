@@ -25,7 +25,7 @@ public final class ScriptedSMTPServer: @unchecked Sendable {
         }
     }
 
-    /// The port it listens on (127.0.0.1).
+    /// The port it listens on (127.0.0.1, or ::1).
     public let port: UInt16
     private let listenFD: Int32
     private let lock = NSLock()
@@ -37,26 +37,42 @@ public final class ScriptedSMTPServer: @unchecked Sendable {
     private var stopped = false
     private let group = DispatchGroup()
 
-    /// Binds 127.0.0.1 on an ephemeral port and starts accepting.
-    public init(script: Script = Script()) throws {
+    /// Binds 127.0.0.1 (or ::1 with `ipv6`) on an ephemeral port and starts accepting.
+    public init(script: Script = Script(), ipv6: Bool = false) throws {
         self.script = script
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ScriptedServerError("socket failed") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        var port: UInt16 = 0
+        if ipv6 {
+            var addr = sockaddr_in6()
+            addr.sin6_family = sa_family_t(AF_INET6)
+            addr.sin6_addr = in6addr_loopback
+            let size = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            var len = size
+            let ok = withUnsafeMutablePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, size) == 0 && listen(fd, 16) == 0 && getsockname(fd, $0, &len) == 0
+                }
+            }
+            guard ok else { close(fd); throw ScriptedServerError("bind/listen on ::1 failed") }
+            port = UInt16(bigEndian: addr.sin6_port)
+        } else {
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let size = socklen_t(MemoryLayout<sockaddr_in>.size)
+            var len = size
+            let ok = withUnsafeMutablePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, size) == 0 && listen(fd, 16) == 0 && getsockname(fd, $0, &len) == 0
+                }
+            }
+            guard ok else { close(fd); throw ScriptedServerError("bind/listen on 127.0.0.1 failed") }
+            port = UInt16(bigEndian: addr.sin_port)
         }
-        guard bound == 0, listen(fd, 16) == 0 else { close(fd); throw ScriptedServerError("bind/listen failed") }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        self.port = UInt16(bigEndian: addr.sin_port)
+        self.port = port
         self.listenFD = fd
         let thread = Thread { [self] in acceptLoop() }
         group.enter()

@@ -23,7 +23,8 @@ struct ScriptedSession {
         while open, let line = readLine() {
             let text = String(decoding: line, as: UTF8.self)
             let verb = inAuth ? "AUTHDATA" : (text.split(separator: " ").first.map { $0.uppercased() } ?? "")
-            let step = server.nextStep(verb) ?? defaultStep(verb, text)
+            let lastChunk = verb == "BDAT" ? readChunk(text) : false
+            let step = server.nextStep(verb) ?? defaultStep(verb, text, lastChunk: lastChunk)
             let sentCode = perform(step)
             inAuth = sentCode == "334"
             if !open { return }
@@ -40,24 +41,27 @@ struct ScriptedSession {
         }
     }
 
-    private mutating func defaultStep(_ verb: String, _ line: String) -> ScriptStep {
+    /// Reads a BDAT chunk (RFC 3030 2) whatever the script answers; true for the LAST one.
+    private mutating func readChunk(_ line: String) -> Bool {
+        let parts = line.split(separator: " ")
+        let size = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+        let last = parts.count > 2 && parts[2].uppercased() == "LAST"
+        bdatMessage.append(contentsOf: readExactly(size))
+        if last {
+            server.recordMessage(bdatMessage)
+            bdatMessage = []
+        }
+        return last
+    }
+
+    private mutating func defaultStep(_ verb: String, _ line: String, lastChunk: Bool) -> ScriptStep {
         switch verb {
         case "EHLO": return .reply(server.ehloReply)
         case "HELO": return .reply("250 scripted.test")
         case "MAIL", "RCPT", "RSET", "NOOP": return .reply("250 2.0.0 Ok")
         case "DATA": return .reply("354 End data with <CR><LF>.<CR><LF>")
         case "BDAT":
-            let parts = line.split(separator: " ")
-            let size = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
-            let last = parts.count > 2 && parts[2].uppercased() == "LAST"
-            let chunk = readExactly(size)
-            bdatMessage.append(contentsOf: chunk)
-            if last {
-                server.recordMessage(bdatMessage)
-                bdatMessage = []
-                return .reply("250 2.0.0 Ok: queued as SCRIPTED")
-            }
-            return .reply("250 2.0.0 \(size) octets received")
+            return .reply(lastChunk ? "250 2.0.0 Ok: queued as SCRIPTED" : "250 2.0.0 chunk received")
         case "QUIT": return .reply("221 2.0.0 Bye")
         case "VRFY": return .reply("252 2.0.0 Cannot VRFY user")
         case "EXPN": return .reply("250-first@scripted.test\n250 second@scripted.test")

@@ -34,11 +34,12 @@ extension SMTPClient {
         if envelope.messageSize == nil { envelope.messageSize = Int(clamping: source.length) }
         do {
             if envelope.body == .eightBitMIME, !machine.capabilities.eightBitMIME {
-                if let sevenBit = EightBitDowngrade.convert(try source.readAll()) {
+                let original = try source.readAll()
+                if let sevenBit = EightBitDowngrade.convert(original) {
+                    converted = EightBitDowngrade.has8Bit(original)
                     source = .bytes(sevenBit)
                     envelope.body = .sevenBit
                     envelope.messageSize = sevenBit.count
-                    converted = true
                 }
             }
             let end = try drive(machine.beginTransaction(envelope), body: source)

@@ -216,5 +216,13 @@ final class SessionStateMachineTests: XCTestCase {
         _ = v.establish()
         XCTAssertEqual(failure(v.machine.receive(Transcript.reply("250 unsolicited")))?.kind, .unexpectedReply)
         XCTAssertEqual(v.machine.phase, .closed)
+        var w = Transcript(plainConfig())
+        _ = w.establish()
+        XCTAssertEqual(failure(w.machine.receive(Transcript.reply("421 4.4.2 idle timeout")))?.kind, .serviceClosing)
+        var x = Transcript(plainConfig(tls: .startTLS))
+        _ = x.run(x.machine.connected(), ["220 x", "250-x\n250 STARTTLS"])
+        XCTAssertEqual(x.machine.receive(Transcript.reply("220 go")), .startTLS)
+        XCTAssertEqual(x.machine.phase, .tlsHandshake)
+        XCTAssertEqual(failure(x.machine.receive(Transcript.reply("250 during handshake")))?.kind, .unexpectedReply)
     }
 }

@@ -164,6 +164,15 @@ final class FaultInjectionTests: XCTestCase {
         XCTAssertFalse(server.transcript().contains("MAIL"))
     }
 
+    /// Plaintext bytes sent after "220" to STARTTLS must not be read as replies inside TLS
+    /// (the client-side twin of CVE-2011-0411).
+    func testSTARTTLSResponseInjection() throws {
+        let (result, server, _) = try run(["STARTTLS": [.raw(Array("220 go ahead\r\n250 injected\r\n".utf8))]],
+                                          ehlo: "250-scripted.test\n250 STARTTLS") { $0.tls = .startTLS }
+        defer { server.stop() }
+        XCTAssertThrowsError(try result.get()) { XCTAssertEqual(($0 as? SMTPError)?.code, .unexpectedReply, "\($0)") }
+    }
+
     func testSTARTTLSRefused() throws {
         let (result, server, _) = try run(["STARTTLS": [.reply("454 4.7.0 TLS not available")]],
                                           ehlo: "250-scripted.test\n250 STARTTLS") { $0.tls = .startTLS }
@@ -215,3 +224,47 @@ final class FaultInjectionTests: XCTestCase {
 }
 
 private struct ScriptedServerErrorForTest: Error {}
+
+/// BDAT faults: a refused chunk ends the data; a drop after the last chunk is an error.
+final class ChunkingFaultTests: XCTestCase {
+    private let ehlo = "250-scripted.test\n250-PIPELINING\n250-CHUNKING\n250 8BITMIME"
+
+    func testRefusedChunkStopsTheData() throws {
+        let server = try ScriptedSMTPServer(script: .init(steps: ["BDAT": [.reply("552 5.3.4 too big")]], ehloReply: ehlo))
+        defer { server.stop() }
+        let client = SMTPClient(relay: localRelay(port: server.port))
+        try client.connect()
+        let body = [UInt8](repeating: UInt8(ascii: "x"), count: 700_000)
+        let r = try client.send(envelope: envelope("b@example.test"), message: .bytes(body))
+        XCTAssertEqual(r.message.kind, .permanent)
+        XCTAssertEqual(r.recipients[0].outcome.reply?.code, 552)
+        XCTAssertEqual(server.count("BDAT"), 1, "no chunk after the refused one")
+        // The next transaction starts with RSET and works.
+        XCTAssertEqual(try client.send(envelope: envelope("c@example.test"), message: .bytes(sampleMessage)).message.kind, .accepted)
+        client.quit()
+        XCTAssertTrue(server.transcript().contains("RSET\r\n"))
+    }
+
+    func testLargeMessageInSeveralChunks() throws {
+        let server = try ScriptedSMTPServer(script: .init(ehloReply: ehlo))
+        defer { server.stop() }
+        let client = SMTPClient(relay: localRelay(port: server.port))
+        try client.connect()
+        var body: [UInt8] = []
+        for i in 0..<40_000 { body += Array("line \(i)\n".utf8) }
+        let r = try client.send(envelope: envelope("b@example.test"), message: .bytes(body))
+        client.quit()
+        XCTAssertEqual(r.message.kind, .accepted)
+        XCTAssertGreaterThan(server.count("BDAT"), 1)
+        XCTAssertEqual(server.messages.first, DataEncoder.encodeAll(body, stuffDots: false))
+    }
+
+    func testDropAfterLastChunk() throws {
+        let server = try ScriptedSMTPServer(script: .init(steps: ["BDAT": [.drop]], ehloReply: ehlo))
+        defer { server.stop() }
+        let client = SMTPClient(relay: localRelay(port: server.port))
+        try client.connect()
+        assertSMTPError(.connectionClosed) { try client.send(envelope: envelope("b@example.test"), message: .bytes(sampleMessage)) }
+        XCTAssertEqual(server.messages.count, 1, "the server got the data, never confirmed it: stays queued")
+    }
+}

@@ -147,6 +147,20 @@ final class ScriptedServerDeliveryTests: XCTestCase {
         XCTAssertFalse(server.transcript().contains("NOOP\r\nQUIT"))
     }
 
+    func testIPv6() throws {
+        let server: ScriptedSMTPServer
+        do { server = try ScriptedSMTPServer(ipv6: true) } catch { throw XCTSkip("no IPv6 loopback here: \(error)") }
+        defer { server.stop() }
+        var relay = localRelay(port: server.port)
+        relay.host = "::1"
+        let client = SMTPClient(relay: relay)
+        try client.connect()
+        let r = try client.send(envelope: envelope("b@example.test"), message: .bytes(sampleMessage))
+        client.quit()
+        XCTAssertEqual(r.relay.description, "::1[::1]:\(server.port)")
+        XCTAssertEqual(r.message.kind, .accepted)
+    }
+
     func testMisuse() throws {
         let client = SMTPClient(relay: localRelay(port: 9))
         assertSMTPError(.invalidState) { try client.send(envelope: envelope("a@b"), message: .bytes([])) }
