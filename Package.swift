@@ -49,7 +49,7 @@ let package = Package(
                 swiftSettings: swift5),
 
         // Executables: a main.swift of a few lines each.
-        .executableTarget(name: "sealmail", dependencies: ["SendmailKit"], swiftSettings: swift5),
+        .executableTarget(name: "sealmail", dependencies: ["SendmailKit"], exclude: ["man"], swiftSettings: swift5),
         .executableTarget(name: "sealctl", dependencies: ["SealctlKit"], swiftSettings: swift5),
 
         // Test utilities shipped as their own target (an in-process scripted SMTP server).

@@ -1,0 +1,112 @@
+import XCTest
+
+/// Who the message goes to: argv, -t, Resent- fields, Bcc, groups, duplicates.
+final class RecipientTests: SealmailTestCase {
+    /// With -t, argv recipients are added to the header's (Postfix since 2.1; peers.md 4.2).
+    func testDashTTakesTheUnionWithArgv() throws {
+        let input = "To: a@x.example\nCc: c@x.example\nBcc: b@x.example\nSubject: s\n\nhi\n"
+        let q = try submitOK(["-t", "extra@y.example", "a@x.example"], input)
+        XCTAssertEqual(q.recipients, ["extra@y.example", "a@x.example", "c@x.example", "b@x.example"])
+        XCTAssertEqual(q.fields("To"), ["a@x.example"])
+        XCTAssertEqual(q.fields("Cc"), ["c@x.example"])
+        XCTAssertEqual(q.fields("Bcc"), [])
+        XCTAssertFalse(contains(q.message, "b@x.example"))
+        XCTAssertFalse(contains(q.message, "extra@y.example"), "argv recipients are not written into the header")
+    }
+
+    /// When Resent- fields are present, only Resent-To/Cc/Bcc give recipients; Bcc and
+    /// Resent-Bcc are both removed; Resent-Message-Id and Resent-Date are added, not plain ones.
+    func testResentFieldsGiveTheRecipients() throws {
+        let input = "Resent-From: r@x.example\nResent-To: rt@x.example\nResent-Cc: rc@x.example\n"
+            + "Resent-Bcc: rb@x.example\nFrom: o@x.example\nTo: orig@x.example\nCc: origcc@x.example\n"
+            + "Bcc: origbcc@x.example\nDate: Sun, 29 Nov 2026 10:00:00 +0000\nMessage-ID: <m1@x.example>\nSubject: fwd\n\nhi\n"
+        let q = try submitOK(["-t"], input)
+        XCTAssertEqual(q.recipients, ["rt@x.example", "rc@x.example", "rb@x.example"])
+        XCTAssertEqual(q.fields("Resent-Bcc"), [])
+        XCTAssertEqual(q.fields("Bcc"), [])
+        XCTAssertFalse(contains(q.message, "rb@x.example"))
+        XCTAssertFalse(contains(q.message, "origbcc@x.example"))
+        XCTAssertEqual(q.fields("To"), ["orig@x.example"], "the original To is kept (it is not a recipient)")
+        XCTAssertEqual(q.fields("Cc"), ["origcc@x.example"])
+        XCTAssertEqual(q.fields("Resent-To"), ["rt@x.example"])
+        XCTAssertEqual(q.fields("Resent-Message-ID").count, 1)
+        XCTAssertEqual(q.fields("Resent-Date").count, 1)
+        XCTAssertEqual(q.fields("Resent-From"), ["r@x.example"])
+        XCTAssertEqual(q.fields("Message-ID"), ["<m1@x.example>"])
+        XCTAssertEqual(q.fields("Date"), ["Sun, 29 Nov 2026 10:00:00 +0000"])
+        XCTAssertEqual(q.fields("From"), ["o@x.example"])
+    }
+
+    /// Bcc is removed with and without -t (Postfix's message_drop_headers), folded
+    /// continuation lines included; without -t the Bcc addresses are not recipients.
+    func testBccNeverQueued() throws {
+        let input = "To: a@x.example\nBcc: b1@x.example,\n  b2@x.example\nResent-Bcc: nobody@x.example\nSubject: s\n\nhi\n"
+        // Without -t: only argv recipients; the Bcc field still goes.
+        let q1 = try submitOK(["-i", "a@x.example"], input.replacingOccurrences(of: "Resent-Bcc: nobody@x.example\n", with: ""))
+        XCTAssertEqual(q1.recipients, ["a@x.example"])
+        XCTAssertEqual(q1.fields("Bcc"), [])
+        XCTAssertFalse(contains(q1.message, "b1@x.example"))
+        XCTAssertFalse(contains(q1.message, "b2@x.example"), "the folded continuation is removed with its field")
+        XCTAssertEqual(q1.fieldNames.filter { !["Received", "Message-Id", "Date", "From"].contains($0) }, ["To", "Subject"])
+
+        // With -t and folded Bcc (no Resent- fields): both Bcc addresses in the envelope only.
+        let q2 = try submitOK(["-t"], input.replacingOccurrences(of: "Resent-Bcc: nobody@x.example\n", with: ""))
+        XCTAssertEqual(q2.recipients, ["a@x.example", "b1@x.example", "b2@x.example"])
+        XCTAssertFalse(contains(q2.message, "b1@x.example"))
+        XCTAssertFalse(contains(q2.message, "b2@x.example"))
+
+        // Resent-Bcc alone makes a resent message; it is never queued either.
+        let q3 = try submitOK(["-t", "z@x.example"], input)
+        XCTAssertEqual(q3.recipients, ["z@x.example", "nobody@x.example"])
+        XCTAssertEqual(q3.fields("Resent-Bcc"), [])
+        XCTAssertEqual(q3.fields("Bcc"), [])
+        XCTAssertFalse(contains(q3.message, "nobody@x.example"))
+    }
+
+    /// `To: undisclosed-recipients:;` is an empty group: kept in the header, no recipient.
+    func testUndisclosedRecipients() throws {
+        let q = try submitOK(["-t"], "To: undisclosed-recipients:;\nBcc: hid@x.example\nSubject: s\n\nhi\n")
+        XCTAssertEqual(q.recipients, ["hid@x.example"])
+        XCTAssertEqual(q.fields("To"), ["undisclosed-recipients:;"])
+        XCTAssertFalse(contains(q.message, "hid@x.example"))
+
+        // A group with members gives each member.
+        let q2 = try submitOK(["-t"], "To: team: m1@x.example, Two <m2@x.example>;\nSubject: s\n\nhi\n")
+        XCTAssertEqual(q2.recipients, ["m1@x.example", "m2@x.example"])
+
+        // Only the empty group: no recipient at all, a usage error, nothing queued.
+        let before = queuedIDs
+        let r = try sealmail(["-t"], input: "To: undisclosed-recipients:;\nSubject: s\n\nhi\n")
+        XCTAssertEqual(r.status, 64, r.stderrText)
+        XCTAssertTrue(r.stderrText.contains("no recipients"), r.stderrText)
+        XCTAssertEqual(queuedIDs, before)
+    }
+
+    /// The same address from argv, To, Cc and Bcc (domain case differing, qualified or not)
+    /// is one recipient; order of first appearance is kept.
+    func testDuplicatesRemoved() throws {
+        let input = "To: a@x.example, a@X.Example\nCc: a@x.example, root\nBcc: a@x.EXAMPLE\nSubject: s\n\nhi\n"
+        let q = try submitOK(["-t", "a@x.example", "root@\(Self.domain)"], input)
+        XCTAssertEqual(q.recipients, ["a@x.example", "root@\(Self.domain)"])
+    }
+
+    /// Unqualified header addresses get the domain; display names, quoted strings with commas
+    /// and comments stay byte for byte.
+    func testHeaderAddressesQualifiedAndNamesKept() throws {
+        let input = "From: \"Ops, Team\" <ops>\nTo: Joe <joe>, \"Q, R\" <q@x.example>, bare (a comment)\nSubject: s\n\nhi\n"
+        let q = try submitOK(["-t"], input)
+        XCTAssertEqual(q.fields("From"), ["\"Ops, Team\" <ops@\(Self.domain)>"])
+        XCTAssertEqual(q.fields("To"), ["Joe <joe@\(Self.domain)>, \"Q, R\" <q@x.example>, bare@\(Self.domain) (a comment)"])
+        XCTAssertEqual(q.recipients, ["joe@\(Self.domain)", "q@x.example", "bare@\(Self.domain)"])
+    }
+
+    /// `-f ''` and `-f '<>'` give the null sender; `-r` is `-f`.
+    func testNullSenderAndDashR() throws {
+        let q1 = try submitOK(["-f", "", "a@x.example"], "Subject: s\n\nhi\n")
+        XCTAssertEqual(q1.sender, "<>")
+        let q2 = try submitOK(["-f<>", "a@x.example"], "Subject: s\n\nhi\n")
+        XCTAssertEqual(q2.sender, "<>")
+        let q3 = try submitOK(["-r", "r@x.example", "a@x.example"], "Subject: s\n\nhi\n")
+        XCTAssertEqual(q3.sender, "r@x.example")
+    }
+}
