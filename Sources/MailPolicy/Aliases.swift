@@ -1,0 +1,173 @@
+/// The aliases file (`/etc/aliases`, aliases(5)): `name: target, target`, continuation
+/// lines starting with white space, `#` comments. Targets are addresses, local names (expanded
+/// again), or `:include:/path` (a file of addresses). Commands (`|cmd`) and files (`/path`)
+/// are recognised and refused at delivery: sealmail runs no programs for aliases.
+///
+/// No IO: the text comes in, `:include:` files are read through a closure.
+public struct AliasTable: Sendable {
+    /// Lowercased name to its targets, as written.
+    public private(set) var entries: [String: [String]] = [:]
+    /// Line of each name, for messages.
+    public private(set) var lines: [String: Int] = [:]
+    /// Problems found while parsing (the good lines are still used).
+    public private(set) var problems: [ConfigDiagnostic] = []
+    /// Bytes of all targets, for newaliases' summary.
+    public private(set) var totalBytes = 0
+    public private(set) var longest = 0
+
+    public init() {}
+
+    public static func parse(_ text: String) -> AliasTable {
+        var table = AliasTable()
+        var logical: [(line: Int, text: String)] = []
+        var n = 0
+        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            n += 1
+            var line = String(raw)
+            if line.hasSuffix("\r") { line.removeLast() }
+            let trimmed = line.trimmingCharacters(in: " \t")
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            if line.first == " " || line.first == "\t" {
+                if logical.isEmpty {
+                    table.problems.append(ConfigDiagnostic(line: n, message: "continuation line with no alias before it"))
+                } else {
+                    logical[logical.count - 1].text += " " + trimmed
+                }
+                continue
+            }
+            logical.append((n, line))
+        }
+        for (line, text) in logical {
+            guard let colon = text.firstIndex(of: ":") else {
+                table.problems.append(ConfigDiagnostic(line: line, message: "no colon: \"\(text.prefix(60))\" is not \"name: targets\""))
+                continue
+            }
+            let name = text[..<colon].trimmingCharacters(in: " \t").lowercased()
+            guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 32 && $0 != 64 && $0 != 44 && $0 < 127 }) else {
+                table.problems.append(ConfigDiagnostic(line: line, message: "\"\(text[..<colon])\" is not an alias name"))
+                continue
+            }
+            let targets = splitTargets(String(text[text.index(after: colon)...]))
+            if targets.isEmpty {
+                table.problems.append(ConfigDiagnostic(line: line, message: "alias \(name) has no targets"))
+                continue
+            }
+            if table.entries[name] != nil {
+                table.problems.append(ConfigDiagnostic(line: line, message: "alias \(name) is defined twice (first on line \(table.lines[name]!)); the first wins"))
+                continue
+            }
+            table.entries[name] = targets
+            table.lines[name] = line
+            let bytes = targets.joined(separator: ",").utf8.count
+            table.totalBytes += bytes
+            table.longest = max(table.longest, bytes)
+        }
+        return table
+    }
+
+    /// Splits a target list at commas outside quotes.
+    static func splitTargets(_ s: String) -> [String] {
+        var out: [String] = []
+        var current = ""
+        var quoted = false
+        for c in s {
+            if c == "\"" { quoted.toggle(); current.append(c); continue }
+            if c == "," && !quoted {
+                let t = current.trimmingCharacters(in: " \t")
+                if !t.isEmpty { out.append(t) }
+                current = ""
+                continue
+            }
+            current.append(c)
+        }
+        let t = current.trimmingCharacters(in: " \t")
+        if !t.isEmpty { out.append(t) }
+        return out
+    }
+
+    /// The result of expanding one local name.
+    public struct Expansion: Equatable, Sendable {
+        /// Local users to deliver to (lowercased names that are no alias, or an alias's self-reference).
+        public var localUsers: [String] = []
+        /// Addresses with a domain (to relay).
+        public var addresses: [String] = []
+        /// Targets sealmail refuses (`|command`, `/file`), with the alias that named them.
+        public var unsupported: [String] = []
+        /// A loop or a broken include, in words; nil when the expansion is sound.
+        public var error: String?
+    }
+
+    /// Expands `name` (a local part) recursively. A name that reaches itself through other
+    /// aliases is a loop (an error); an alias listing its own name means its own mailbox
+    /// (sendmail's `root: root, admin@x`).
+    public func expand(_ name: String, include: (String) -> String?) -> Expansion {
+        var e = Expansion()
+        var emitted = Set<String>()
+        expand(name.lowercased(), chain: [], into: &e, emitted: &emitted, include: include, depth: 0)
+        return e
+    }
+
+    private func expand(_ name: String, chain: [String], into e: inout Expansion, emitted: inout Set<String>,
+                        include: (String) -> String?, depth: Int) {
+        guard e.error == nil else { return }
+        guard let targets = entries[name] else {
+            if emitted.insert("local:" + name).inserted { e.localUsers.append(name) }
+            return
+        }
+        if chain.contains(name) {
+            e.error = "alias loop: " + (chain + [name]).joined(separator: " -> ")
+            return
+        }
+        if depth > 20 || emitted.count > 1000 {
+            e.error = "alias expansion of \(chain.first ?? name) is too deep or too large"
+            return
+        }
+        for target in resolve(targets, include: include, error: &e.error) {
+            if target.hasPrefix("|") || target.hasPrefix("/") {
+                e.unsupported.append(target)
+                continue
+            }
+            let unquoted = target.hasPrefix("\"") && target.hasSuffix("\"") && target.count >= 2
+                ? String(target.dropFirst().dropLast()) : target
+            if unquoted.contains("@") {
+                if emitted.insert("addr:" + unquoted).inserted { e.addresses.append(unquoted) }
+                continue
+            }
+            let local = unquoted.hasPrefix("\\") ? String(unquoted.dropFirst()) : unquoted
+            if local.lowercased() == name || unquoted.hasPrefix("\\") {
+                if emitted.insert("local:" + local.lowercased()).inserted { e.localUsers.append(local.lowercased()) }
+                continue
+            }
+            expand(local.lowercased(), chain: chain + [name], into: &e, emitted: &emitted, include: include, depth: depth + 1)
+        }
+    }
+
+    /// Replaces `:include:/path` targets by the addresses in the file.
+    private func resolve(_ targets: [String], include: (String) -> String?, error: inout String?) -> [String] {
+        var out: [String] = []
+        for t in targets {
+            guard t.lowercased().hasPrefix(":include:") else { out.append(t); continue }
+            let path = String(t.dropFirst(9)).trimmingCharacters(in: " \t")
+            guard let text = include(path) else {
+                error = "cannot read \(t)"
+                return out
+            }
+            for line in text.split(separator: "\n") {
+                let l = line.trimmingCharacters(in: " \t\r")
+                if l.isEmpty || l.hasPrefix("#") { continue }
+                out.append(contentsOf: Self.splitTargets(l))
+            }
+        }
+        return out
+    }
+
+    /// Checks every alias (for newaliases): loops and unreadable includes, with lines.
+    public func check(include: (String) -> String?) -> [ConfigDiagnostic] {
+        var out = problems
+        for name in entries.keys.sorted() {
+            let e = expand(name, include: include)
+            if let err = e.error { out.append(ConfigDiagnostic(line: lines[name], message: err)) }
+        }
+        return out.sorted { ($0.line ?? 0) < ($1.line ?? 0) }
+    }
+}
