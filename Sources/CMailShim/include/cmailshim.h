@@ -3,4 +3,5 @@
 #ifndef CMAILSHIM_H
 #define CMAILSHIM_H
 #include "cmailshim_common.h"
+#include "cmailshim_cms.h"
 #endif
