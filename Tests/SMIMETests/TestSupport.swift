@@ -75,7 +75,7 @@ struct Run {
 
 /// Runs a program (found on PATH) to completion.
 @discardableResult
-func run(_ args: [String], stdin: Data? = nil, env: [String: String] = [:], cwd: String? = nil) throws -> Run {
+func sh(_ args: [String], stdin: Data? = nil, env: [String: String] = [:], cwd: String? = nil) throws -> Run {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = args
@@ -90,12 +90,14 @@ func run(_ args: [String], stdin: Data? = nil, env: [String: String] = [:], cwd:
     try process.run()
     if let stdin { inPipe.fileHandleForWriting.write(stdin) }
     try inPipe.fileHandleForWriting.close()
-    var outData = Data(), errData = Data()
+    final class Box: @unchecked Sendable { var data = Data() }
+    let outBox = Box()
     let group = DispatchGroup()
     group.enter()
-    DispatchQueue.global().async { outData = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    errData = errPipe.fileHandleForReading.readDataToEndOfFile()
+    DispatchQueue.global().async { outBox.data = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    let errData = errPipe.fileHandleForReading.readDataToEndOfFile()
     group.wait()
+    let outData = outBox.data
     process.waitUntilExit()
     return Run(status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self))
 }
@@ -139,10 +141,10 @@ func opensslVerify(_ path: String, ca: String? = nil, crl: Bool = false, extra: 
     var args = ["openssl", "cms", "-verify", "-in", path, "-CAfile", try ca ?? Fixture.lab("ca.crt"),
                 "-purpose", "smimesign", "-attime", Fixture.labEpoch]
     if crl { args += ["-CRLfile", try Fixture.lab("ca.crl"), "-crl_check"] }
-    return try run(args + extra)
+    return try sh(args + extra)
 }
 
 /// openssl cms -decrypt with a recipient's key; returns the decrypted entity.
 func opensslDecrypt(_ path: String, cert: String, key: String) throws -> Run {
-    try run(["openssl", "cms", "-decrypt", "-in", path, "-recip", cert, "-inkey", key, "-binary"])
+    try sh(["openssl", "cms", "-decrypt", "-in", path, "-recip", cert, "-inkey", key, "-binary"])
 }
