@@ -69,10 +69,14 @@ public struct SMIMEError: Error, CustomStringConvertible, Equatable {
         var out: [String] = []
         var buffer = [CChar](repeating: 0, count: 256)
         while true {
-            let code = ERR_get_error()
+            var data: UnsafePointer<CChar>?
+            var flags: Int32 = 0
+            let code = ERR_get_error_all(nil, nil, nil, &data, &flags)
             if code == 0 { break }
             ERR_error_string_n(code, &buffer, buffer.count)
-            out.append(String(cString: buffer))
+            var text = String(cString: buffer)
+            if let data, flags & ERR_TXT_STRING != 0, data.pointee != 0 { text += " (\(String(cString: data)))" }
+            out.append(text)
         }
         return out
     }
