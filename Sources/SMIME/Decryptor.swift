@@ -45,3 +45,10 @@ public struct SMIMEDecryptor {
         try writeAll(plain.memoryBytes(), to: output)
     }
 }
+
+extension SMIMEDecryptor {
+    /// Uses a loaded identity (e.g. from PKCS #12) as the recipient.
+    public init(identity: SigningIdentity) throws {
+        try self.init(certificate: identity.certificate, key: identity.key)
+    }
+}
