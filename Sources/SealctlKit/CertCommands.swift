@@ -52,7 +52,8 @@ public struct CertCommand: ParsableCommand {
                 for entry in store.entries {
                     let cert = entry.certificate
                     let problems = cert.isCA ? [] : validator.problems(cert, for: options.purpose, at: options.date)
-                    let state = cert.isCA ? "CA" : problems.isEmpty ? "usable" : problems.map(\.description).joined(separator: "; ")
+                    let usable = trust.anchors.isEmpty ? "usable (chain not checked: no --ca)" : "usable"
+                    let state = cert.isCA ? "CA" : problems.isEmpty ? usable : problems.map(\.description).joined(separator: "; ")
                     print("\(entry.path)\t\(cert.emailAddresses.joined(separator: ","))\t"
                           + "until \(day(cert.notAfter))\t\(state)")
                 }
