@@ -63,6 +63,8 @@ let package = Package(
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue"], swiftSettings: swift5),
         .testTarget(name: "MailPolicyTests", dependencies: ["MailPolicy"], swiftSettings: swift5),
         .testTarget(name: "SendmailKitTests", dependencies: ["SendmailKit"], swiftSettings: swift5),
+        .testTarget(name: "DeliveryTests",
+                    dependencies: ["SendmailKit", "SMTPTestSupport"], swiftSettings: swift5),
         .testTarget(name: "IntegrationTests",
                     dependencies: ["SendmailKit", "SMTPTestSupport"], swiftSettings: swift5),
     ]

@@ -1,2 +1,33 @@
-/// SMTPProtocol module.
+/// SMTPProtocol: the SMTP client protocol without IO.
+///
+/// Everything here takes bytes or values and returns values or actions; the socket, TLS, the
+/// clock, randomness and cryptographic primitives come in from outside (SMTPTransport).
+///
+/// Contents, one responsibility per file:
+/// - `SMTPReply`, `ReplyParser`: replies and the incremental reply parser (RFC 5321 4.2,
+///   RFC 3463 enhanced status codes, RFC 2034).
+/// - `SMTPCommand`: the command encoder; every argument is checked where it is built
+///   (RFC 5321 4.1, RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 3030 BDAT/BINARYMIME, RFC 6531
+///   SMTPUTF8, RFC 3461 DSN with xtext, RFC 4954 AUTH, RFC 3207 STARTTLS).
+/// - `SMTPCapabilities`: the EHLO keywords (RFC 5321 4.1.1.1, RFC 2920, RFC 4954 incl. the
+///   obsolete `AUTH=` form).
+/// - `SASL*`: PLAIN (RFC 4616), LOGIN (draft-murchison-sasl-login), CRAM-MD5 (RFC 2195),
+///   SCRAM-SHA-256 (RFC 5802, RFC 7677) and XOAUTH2 (Google's profile); crypto is injected
+///   through `SMTPCryptoPrimitives` so this module has no crypto dependency.
+/// - `DataEncoder`: line-end normalisation and dot-stuffing, streaming, the only place either
+///   happens (RFC 5321 4.5.2, 2.3.8), and BDAT chunk framing (RFC 3030).
+/// - `EightBitDowngrade`: 8bit to quoted-printable conversion for relays without 8BITMIME
+///   (RFC 6152 section 3, RFC 2045 6.7).
+/// - `SMTPClientStateMachine`: the client dialogue as a value type whose `mutating func`s return
+///   `SMTPClientAction`s (greeting, EHLO/HELO, STARTTLS, AUTH, MAIL/RCPT/DATA or BDAT with
+///   RFC 2920 pipelining, RSET, VRFY/EXPN/raw commands, QUIT).
+///
+/// Known divergences:
+/// - Stray CR and stray LF in message data are both turned into CRLF line ends (Postfix does
+///   this for stray LF; for stray CR we do the same rather than pass it through, so no bare CR
+///   ever reaches the wire).
+/// - Lines longer than 998 octets are sent as they are (not folded).
+/// - The 8BITMIME downgrade leaves 8-bit header bytes alone (as Postfix does); only bodies of
+///   text/* parts (quoted-printable) and other leaf parts (base64) are converted.
+/// - Replies whose lines end in a bare LF are accepted (lenient, like Postfix).
 public enum SMTPProtocolModule {}

@@ -1,2 +1,19 @@
-/// SMTPTransport module.
+/// SMTPTransport: the IO side of sealmail's SMTP engine.
+///
+/// `SMTPClient` connects to a relay (`SMTPRelay`) over TCP (IPv4/IPv6, non-blocking connect
+/// with a deadline, TCP_NODELAY), optionally with TLS through the system OpenSSL 3 (the
+/// `sm_tls_` functions of CMailShim), and drives `SMTPClientStateMachine` from SMTPProtocol.
+///
+/// RFCs: RFC 5321 (SMTP; 4.5.3.2 timeouts), RFC 3207 (STARTTLS), RFC 8314 (implicit TLS),
+/// RFC 6125 (host-name verification, through OpenSSL's X509_check_host/ip), RFC 4954 (AUTH),
+/// RFC 2920 (PIPELINING), RFC 3030 (CHUNKING), RFC 6152 (8BITMIME, with the downgrade of
+/// SMTPProtocol's `EightBitDowngrade`), RFC 1870 (SIZE), RFC 3461 (DSN), RFC 6531 (SMTPUTF8).
+///
+/// Known divergences and limits:
+/// - Name resolution uses getaddrinfo(3), which cannot be bounded by the connect deadline.
+/// - No proxies (SOCKS/HTTP CONNECT) yet.
+/// - On first use the process ignores SIGPIPE (if it was at its default), so that a peer
+///   closing the connection turns into an error instead of killing the process (OpenSSL
+///   writes to the socket with write(2)).
+/// - The library never prints and never exits; every failure is an `SMTPError`.
 public enum SMTPTransportModule {}

@@ -1,1 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SendmailKit
+
+exit(SendmailCommand.main(CommandLine.arguments))

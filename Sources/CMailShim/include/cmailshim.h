@@ -4,4 +4,5 @@
 #define CMAILSHIM_H
 #include "cmailshim_common.h"
 #include "cmailshim_cms.h"
+#include "cmailshim_tls.h"
 #endif

@@ -1,0 +1,131 @@
+// RFC 2047 encoded words: encoding a display name (RFC 2047 5(3), phrase) for a header field.
+
+extension EncodedWord {
+    /// Encodes text for a header phrase (display name) when it is not printable ASCII or needs it: RFC 2047 encoded words (UTF-8, B or Q whichever is shorter), each encoded word at most 75 chars, words separated by a space (folding happens elsewhere). Pure ASCII that only needs quoting returns a quoted-string instead (`"Doe, John"`). Plain atoms returned as is.
+    ///
+    /// Control characters (CR, LF, NUL, TAB, DEL, C1) become spaces first: a display name can never
+    /// break a header line (STYLE.md rule 3). ASCII text holding something that looks like an encoded
+    /// word (any charset) is encoded, so that no decoder reads it as one. The empty string gives `""`.
+    public static func encodePhrase(_ text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for s in text.unicodeScalars {
+            scalars.append(s.value < 0x20 || (0x7F...0x9F).contains(s.value) ? " " : s)
+        }
+        let clean = String(scalars)
+        if clean.isEmpty { return "\"\"" }
+        let bytes = Array(clean.utf8)
+        if bytes.allSatisfy({ $0 < 0x80 }) && !containsEncodedWord(bytes) {
+            if isAtomPhrase(bytes) { return clean }
+            return quoted(bytes)
+        }
+        return encodedWords(clean)
+    }
+
+    /// Whether some decoder could take part of `bytes` for an encoded word, whatever its charset.
+    private static func containsEncodedWord(_ bytes: [UInt8]) -> Bool {
+        bytes.indices.contains { bytes[$0] == UInt8(ascii: "=") && parse(bytes, at: $0) != nil }
+    }
+
+    /// Words of atext separated by single spaces (RFC 5322 3.2.5 phrase of atoms).
+    private static func isAtomPhrase(_ bytes: [UInt8]) -> Bool {
+        var previousSpace = true
+        for b in bytes {
+            if b == 0x20 {
+                if previousSpace { return false }
+                previousSpace = true
+            } else if b < 0x80 && AddressBytes.isAtext(b) {
+                previousSpace = false
+            } else {
+                return false
+            }
+        }
+        return !previousSpace
+    }
+
+    /// A quoted-string (RFC 5322 3.2.4) with `"` and `\` escaped.
+    private static func quoted(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = [UInt8(ascii: "\"")]
+        for b in bytes {
+            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+            out.append(b)
+        }
+        out.append(UInt8(ascii: "\""))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Bytes allowed as themselves in a "Q" encoded word in a phrase (RFC 2047 5(3)).
+    private static func isQLiteral(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "!"), UInt8(ascii: "*"),
+             UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "/"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    private static func qCost(_ b: UInt8) -> Int { isQLiteral(b) || b == 0x20 ? 1 : 3 }
+
+    private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+    private static let base64Digits: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    /// Encoded words of at most 75 characters (RFC 2047 2), each holding whole characters (RFC 2047 5).
+    private static func encodedWords(_ text: String) -> String {
+        let utf8 = Array(text.utf8)
+        let qLength = utf8.reduce(0) { $0 + qCost($1) }
+        let bLength = (utf8.count + 2) / 3 * 4
+        let useQ = qLength <= bLength
+        let budget = 75 - "=?UTF-8?Q??=".utf8.count
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        var chunkCost = 0
+        for scalar in text.unicodeScalars {
+            let scalarBytes = Array(String(scalar).utf8)
+            let cost = useQ ? scalarBytes.reduce(0) { $0 + qCost($1) } : 0
+            let fits = useQ ? chunkCost + cost <= budget : (chunk.count + scalarBytes.count + 2) / 3 * 4 <= budget
+            if !fits && !chunk.isEmpty {
+                words.append(encodeWord(chunk, q: useQ))
+                chunk = []
+                chunkCost = 0
+            }
+            chunk += scalarBytes
+            chunkCost += cost
+        }
+        if !chunk.isEmpty { words.append(encodeWord(chunk, q: useQ)) }
+        return words.joined(separator: " ")
+    }
+
+    private static func encodeWord(_ bytes: [UInt8], q: Bool) -> String {
+        var out: [UInt8] = Array((q ? "=?UTF-8?Q?" : "=?UTF-8?B?").utf8)
+        if q {
+            for b in bytes {
+                if b == 0x20 {
+                    out.append(UInt8(ascii: "_"))
+                } else if isQLiteral(b) {
+                    out.append(b)
+                } else {
+                    out += [UInt8(ascii: "="), hexDigits[Int(b >> 4)], hexDigits[Int(b & 0x0F)]]
+                }
+            }
+        } else {
+            var i = 0
+            while i < bytes.count {
+                let n = min(3, bytes.count - i)
+                var group = UInt32(bytes[i]) << 16
+                if n > 1 { group |= UInt32(bytes[i + 1]) << 8 }
+                if n > 2 { group |= UInt32(bytes[i + 2]) }
+                for k in 0..<4 {
+                    if k <= n {
+                        out.append(base64Digits[Int((group >> UInt32(18 - 6 * k)) & 0x3F)])
+                    } else {
+                        out.append(UInt8(ascii: "="))
+                    }
+                }
+                i += 3
+            }
+        }
+        out += Array("?=".utf8)
+        return String(decoding: out, as: UTF8.self)
+    }
+}

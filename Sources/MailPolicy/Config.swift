@@ -1,0 +1,134 @@
+/// MailPolicy: the config file (TOML) as typed values, and the policy decisions taken from it.
+/// No IO: it takes the config's text and returns values or every problem found, with lines.
+///
+/// Contract: ../shared/DESIGN.md "Config". Unknown keys are errors, never ignored.
+
+/// How a submission is delivered (`delivery` key; `-odb`, `-odi`, `-odq`).
+public enum DeliveryMode: String, Sendable, CaseIterable {
+    /// Queue, then deliver in a detached child; the caller waits only for the queue.
+    case background
+    /// Queue, deliver, and wait; permanent refusals are reported through the exit status.
+    case interactive
+    /// Queue only; a later `sealmail -q` delivers.
+    case queue
+}
+
+/// TLS to a relay. Each case says what it guarantees.
+public enum RelayTLS: String, Sendable, CaseIterable {
+    /// Plain text: anyone on the path reads the mail. Credentials are refused unless
+    /// `allow_plaintext_auth` says otherwise.
+    case none
+    /// STARTTLS (RFC 3207), required: a relay that does not offer it is a failure.
+    case starttls
+    /// Implicit TLS from the first byte (RFC 8314, usually port 465).
+    case tls
+}
+
+/// SASL mechanism selection for a relay (RFC 4954).
+public enum RelayAuth: String, Sendable, CaseIterable {
+    case none, auto, plain, login
+    case cramMD5 = "cram-md5"
+    case scramSHA256 = "scram-sha-256"
+    case xoauth2
+}
+
+/// One `[[relay]]` table: a smarthost, tried in order.
+public struct RelayConfig: Equatable, Sendable {
+    public var host: String
+    public var port: Int
+    public var tls: RelayTLS
+    public var tlsVerify: Bool
+    public var caFile: String?
+    /// SHA-256 fingerprints (hex, colons optional) of acceptable server certificates.
+    public var tlsFingerprints: [String]
+    public var clientCertificate: String?
+    public var clientKey: String?
+    public var auth: RelayAuth
+    public var user: String?
+    public var passwordFile: String?
+    public var passwordCommand: String?
+    /// Allow credentials over a connection without TLS (loopback included). Off by default.
+    public var allowPlaintextAuth: Bool
+    public var connectTimeout: Int
+    public var commandTimeout: Int
+    public var dataTimeout: Int
+    /// The config line of the `[[relay]]` header, for messages.
+    public var line: Int?
+
+    public init(host: String, port: Int? = nil, tls: RelayTLS = .starttls) {
+        self.host = host
+        self.tls = tls
+        self.port = port ?? (tls == .tls ? 465 : (tls == .starttls ? 587 : 25))
+        tlsVerify = true
+        tlsFingerprints = []
+        auth = .auto
+        allowPlaintextAuth = false
+        connectTimeout = 30
+        commandTimeout = 300
+        dataTimeout = 600
+    }
+}
+
+/// Local delivery of unqualified or local recipients (issue 6).
+public enum LocalDelivery: String, Sendable, CaseIterable {
+    case mbox, none
+}
+
+/// `[[smime.sign]]`: who signs with which key.
+public struct SignRule: Equatable, Sendable {
+    public var from: [String]
+    public var certificate: String
+    public var key: String
+    public var keyPassphraseFile: String?
+    public var chain: String?
+    public var users: [String]
+    public var unauthorised: String
+    public var digest: String?
+    public var line: Int?
+}
+
+/// `[[smime.encrypt]]`: which recipients are encrypted to, and how strictly.
+public struct EncryptRule: Equatable, Sendable {
+    public enum Mode: String, Sendable, CaseIterable { case never, opportunistic, required }
+    public var to: [String]
+    public var mode: Mode
+    public var cipher: String?
+    public var line: Int?
+}
+
+/// `[smime]`.
+public struct SMIMEConfig: Equatable, Sendable {
+    public var certificates: String?
+    public var trustAnchors: String?
+    public var digest: String = "sha256"
+    public var cipher: String = "aes-256-cbc"
+    public var sign: [SignRule] = []
+    public var encrypt: [EncryptRule] = []
+    public init() {}
+}
+
+/// The whole config file.
+public struct SealmailConfig: Equatable, Sendable {
+    public var hostname: String?
+    public var domain: String?
+    public var queueDir: String = "/var/spool/sealmail"
+    public var delivery: DeliveryMode = .background
+    public var aliases: String = "/etc/aliases"
+    public var localDelivery: LocalDelivery?
+    /// Seconds a message may stay queued before it is bounced (default 5 days).
+    public var maxQueueLifetime: Int = 5 * 86400
+    /// Users who may set any sender (root always may), as sendmail's trusted users.
+    public var trusted: [String] = []
+    /// Users or `@group`s to the sender address patterns they may use.
+    public var senders: [String: [String]]? = nil
+    /// Users who may list the whole queue (root always may); others see their own mail.
+    public var mailqUsers: [String] = []
+    /// SMTP sessions a queue run opens in parallel.
+    public var maxConnections: Int = 4
+    /// syslog identity and facility.
+    public var syslogIdent: String = "sealmail"
+    public var relays: [RelayConfig] = []
+    public var smime = SMIMEConfig()
+
+    public init() {}
+}

@@ -1,0 +1,133 @@
+import TOMLKit
+
+extension Reader {
+    static let topKeys: Set<String> = ["hostname", "domain", "queue_dir", "delivery", "aliases", "local_delivery",
+                                       "max_queue_lifetime", "trusted", "senders", "mailq_users", "syslog_ident", "max_connections",
+                                       "relay", "smime"]
+    static let relayKeys: Set<String> = ["host", "port", "tls", "tls_verify", "ca_file", "tls_fingerprint",
+                                         "client_certificate", "client_key", "auth", "user", "password_file",
+                                         "password_command", "allow_plaintext_auth", "connect_timeout",
+                                         "command_timeout", "data_timeout"]
+    static let smimeKeys: Set<String> = ["certificates", "trust_anchors", "digest", "cipher", "sign", "encrypt"]
+    static let signKeys: Set<String> = ["from", "certificate", "key", "key_passphrase_file", "chain", "users",
+                                        "unauthorised", "digest"]
+    static let encryptKeys: Set<String> = ["to", "mode", "cipher"]
+
+    mutating func readConfig(_ t: TOMLTable) -> SealmailConfig {
+        var c = SealmailConfig()
+        checkKeys(t, at: "", known: Self.topKeys)
+        c.hostname = string(t, "hostname", "")
+        c.domain = string(t, "domain", "")
+        if let q = string(t, "queue_dir", "") {
+            if q.hasPrefix("/") { c.queueDir = q } else { problem("queue_dir", "queue_dir must be an absolute path") }
+        }
+        if let d = enumValue(t, "delivery", "", DeliveryMode.self) { c.delivery = d }
+        if let a = string(t, "aliases", "") { c.aliases = a }
+        c.localDelivery = enumValue(t, "local_delivery", "", LocalDelivery.self)
+        if let l = duration(t, "max_queue_lifetime", "") { c.maxQueueLifetime = l }
+        if let tr = strings(t, "trusted", "") { c.trusted = tr }
+        if let m = strings(t, "mailq_users", "") { c.mailqUsers = m }
+        if let s = string(t, "syslog_ident", "") { c.syslogIdent = s }
+        if let n = int(t, "max_connections", "", range: 1...64) { c.maxConnections = n }
+        if let v = t["senders"] {
+            if let st = v.table {
+                var map: [String: [String]] = [:]
+                for key in st.keys { map[key] = strings(st, key, "senders") ?? [] }
+                c.senders = map
+            } else {
+                problem("senders", "senders must be a table of user = [patterns]")
+            }
+        }
+        for (i, rt) in tables(t, "relay", "").enumerated() {
+            if let r = readRelay(rt, path: "relay[\(i)]") { c.relays.append(r) }
+        }
+        if let v = t["smime"] {
+            if let st = v.table { c.smime = readSMIME(st) } else { problem("smime", "smime must be a table") }
+        }
+        for key in ["hostname", "domain"] {
+            if let v = key == "hostname" ? c.hostname : c.domain, !Self.isHostName(v) {
+                problem(key, "\(key) = \"\(v)\" is not a host name")
+            }
+        }
+        return c
+    }
+
+    static func isHostName(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 253 && !s.hasPrefix(".") && !s.hasSuffix(".") && !s.contains("..")
+            && s.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 45 || $0 == 46 }
+    }
+
+    mutating func readRelay(_ t: TOMLTable, path: String) -> RelayConfig? {
+        checkKeys(t, at: path, known: Self.relayKeys)
+        guard let host = string(t, "host", path), !host.isEmpty else {
+            problem(path, "[[relay]] needs host")
+            return nil
+        }
+        let tls = enumValue(t, "tls", path, RelayTLS.self) ?? .starttls
+        var r = RelayConfig(host: host, port: int(t, "port", path, range: 1...65535), tls: tls)
+        r.line = locator.line(of: path)
+        if let v = bool(t, "tls_verify", path) { r.tlsVerify = v }
+        r.caFile = string(t, "ca_file", path)
+        r.tlsFingerprints = strings(t, "tls_fingerprint", path) ?? []
+        r.clientCertificate = string(t, "client_certificate", path)
+        r.clientKey = string(t, "client_key", path)
+        r.user = string(t, "user", path)
+        r.passwordFile = string(t, "password_file", path)
+        r.passwordCommand = string(t, "password_command", path)
+        r.auth = enumValue(t, "auth", path, RelayAuth.self) ?? (r.user == nil ? .none : .auto)
+        if let v = bool(t, "allow_plaintext_auth", path) { r.allowPlaintextAuth = v }
+        if let v = int(t, "connect_timeout", path, range: 1...3600) { r.connectTimeout = v }
+        if let v = int(t, "command_timeout", path, range: 1...3600) { r.commandTimeout = v }
+        if let v = int(t, "data_timeout", path, range: 1...7200) { r.dataTimeout = v }
+        if r.passwordFile != nil && r.passwordCommand != nil {
+            problem(path, "[[relay]] has both password_file and password_command; keep one")
+        }
+        if r.auth != .none && r.user == nil {
+            problem(join(path, "auth"), "auth = \"\(r.auth.rawValue)\" needs user")
+        }
+        if (r.clientCertificate == nil) != (r.clientKey == nil) {
+            problem(path, "client_certificate and client_key go together")
+        }
+        return r
+    }
+
+    mutating func readSMIME(_ t: TOMLTable) -> SMIMEConfig {
+        var s = SMIMEConfig()
+        checkKeys(t, at: "smime", known: Self.smimeKeys)
+        s.certificates = string(t, "certificates", "smime")
+        s.trustAnchors = string(t, "trust_anchors", "smime")
+        if let d = string(t, "digest", "smime") { s.digest = d }
+        if let c = string(t, "cipher", "smime") { s.cipher = c }
+        for (i, st) in tables(t, "sign", "smime").enumerated() {
+            let path = "smime.sign[\(i)]"
+            checkKeys(st, at: path, known: Self.signKeys)
+            guard let cert = string(st, "certificate", path), let key = string(st, "key", path) else {
+                problem(path, "[[smime.sign]] needs certificate and key")
+                continue
+            }
+            let rule = SignRule(from: strings(st, "from", path) ?? [], certificate: cert, key: key,
+                                keyPassphraseFile: string(st, "key_passphrase_file", path),
+                                chain: string(st, "chain", path), users: strings(st, "users", path) ?? [],
+                                unauthorised: string(st, "unauthorised", path) ?? "refuse",
+                                digest: string(st, "digest", path), line: locator.line(of: path))
+            if rule.from.isEmpty { problem(path, "[[smime.sign]] needs from (patterns on the From address)") }
+            if !["refuse", "unsigned"].contains(rule.unauthorised) {
+                problem(join(path, "unauthorised"), "unauthorised = \"\(rule.unauthorised)\" is not one of refuse | unsigned")
+            }
+            s.sign.append(rule)
+        }
+        for (i, et) in tables(t, "encrypt", "smime").enumerated() {
+            let path = "smime.encrypt[\(i)]"
+            checkKeys(et, at: path, known: Self.encryptKeys)
+            guard let mode = enumValue(et, "mode", path, EncryptRule.Mode.self) else {
+                if et["mode"] == nil { problem(path, "[[smime.encrypt]] needs mode") }
+                continue
+            }
+            let rule = EncryptRule(to: strings(et, "to", path) ?? [], mode: mode,
+                                   cipher: string(et, "cipher", path), line: locator.line(of: path))
+            if rule.to.isEmpty { problem(path, "[[smime.encrypt]] needs to (patterns on recipient addresses)") }
+            s.encrypt.append(rule)
+        }
+        return s
+    }
+}

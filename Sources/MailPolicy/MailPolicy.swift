@@ -1,2 +1,0 @@
-/// MailPolicy module.
-public enum MailPolicyModule {}

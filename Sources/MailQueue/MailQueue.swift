@@ -1,2 +1,0 @@
-/// MailQueue module.
-public enum MailQueueModule {}

@@ -1,0 +1,119 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes one message into the queue. The envelope record goes first (its fixed-width summary
+/// is filled in at the end), then the message bytes, buffered. `commit()` makes it durable:
+/// pwrite of the summary, fsync, rename into messages/ refusing to replace anything, fsync of
+/// the folder. Until then the file lives in tmp/ under an flock, and `abort()` (or a sweep
+/// after a crash) removes it: a message is either committed whole or not at all.
+public final class QueueWriter {
+    public let spool: Spool
+    public private(set) var envelope: QueuedEnvelope
+    /// The temporary file, for signal handlers that must remove it on the way out.
+    public let temporaryPath: String
+    private var fd: Int32
+    private let summaryOffset: Int
+    private let headerLength: Int
+    private var buffer: [UInt8] = []
+    private var bodyBytes: Int64 = 0
+    private var finished = false
+    private static let bufferSize = 256 * 1024
+
+    /// Creates tmp/ID and writes the envelope record. The envelope's recipients and sender
+    /// must be final; size and body flags are filled in by `commit`.
+    public init(spool: Spool, envelope: QueuedEnvelope) throws {
+        self.spool = spool
+        self.envelope = envelope
+        temporaryPath = spool.tmpDir + "/" + envelope.id
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+        guard fd >= 0 else {
+            throw QueueError.system("cannot create queue file", path: temporaryPath, errno: errno, creating: true)
+        }
+        _ = flock(fd, LOCK_EX | LOCK_NB)
+        let (record, offset) = EnvelopeRecord.encode(envelope)
+        summaryOffset = offset
+        headerLength = record.count
+        buffer.reserveCapacity(Self.bufferSize)
+        buffer.append(contentsOf: record)
+    }
+
+    /// Appends message bytes.
+    public func append(_ bytes: UnsafeRawBufferPointer) throws {
+        bodyBytes += Int64(bytes.count)
+        if buffer.count + bytes.count > Self.bufferSize {
+            try flush()
+            if bytes.count > Self.bufferSize {
+                do { try writeAll(fd, bytes, path: temporaryPath) } catch { abort(); throw error }
+                return
+            }
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    public func append(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try append($0) }
+    }
+
+    private func flush() throws {
+        guard !buffer.isEmpty else { return }
+        do {
+            try writeAll(fd, buffer, path: temporaryPath)
+        } catch {
+            abort()
+            throw error
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Makes the message durable and visible to queue runs. After this returns the message
+    /// survives a crash or power loss; the caller may then report success.
+    /// - Parameter update: final changes to the envelope's summary (body type, flags).
+    public func commit(_ update: (inout QueuedEnvelope) -> Void = { _ in }) throws -> QueuedEnvelope {
+        try flush()
+        update(&envelope)
+        envelope.size = bodyBytes
+        let summary = Array(EnvelopeRecord.summaryLine(envelope).utf8)
+        let written = summary.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(summaryOffset)) }
+        if written != summary.count {
+            let e = errno
+            abort()
+            throw QueueError.system("cannot write", path: temporaryPath, errno: e)
+        }
+        if fsync(fd) != 0 {
+            let e = errno
+            abort()
+            throw QueueError.system("cannot fsync", path: temporaryPath, errno: e)
+        }
+        let target = spool.messagePath(envelope.id)
+        if renameNoReplace(temporaryPath, target) != 0 {
+            let e = errno
+            abort()
+            throw QueueError.system("cannot commit queue file", path: target, errno: e, creating: true)
+        }
+        close(fd)
+        fd = -1
+        finished = true
+        try fsyncDirectory(spool.messagesDir)
+        return envelope
+    }
+
+    /// Throws the message away (nothing was committed).
+    public func abort() {
+        guard !finished else { return }
+        finished = true
+        unlink(temporaryPath)
+        if fd >= 0 { close(fd); fd = -1 }
+    }
+
+    deinit { abort() }
+}
+
+/// Moves `from` to `to`, failing with EEXIST instead of replacing an existing `to`:
+/// link(2) is atomic and never replaces, and the folder's fsync that follows makes the new
+/// name durable. The leftover tmp name is removed; if a crash leaves it, the sweep does.
+func renameNoReplace(_ from: String, _ to: String) -> Int32 {
+    if link(from, to) != 0 { return -1 }
+    unlink(from)
+    return 0
+}

@@ -1,0 +1,203 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The queue folder: `tmp/` (being written), `messages/` (committed, one file per message),
+/// `state/` (delivery progress). All IO of the queue goes through here.
+public struct Spool: Sendable {
+    public let root: String
+    public var tmpDir: String { root + "/tmp" }
+    public var messagesDir: String { root + "/messages" }
+    public var stateDir: String { root + "/state" }
+
+    public init(root: String) { self.root = root }
+
+    /// Makes sure the folders exist (creating them when allowed: mode 2770, group-owned by
+    /// whoever runs the binary's group) and that we can write new files.
+    public func prepare() throws {
+        for dir in [root, tmpDir, messagesDir, stateDir] {
+            if mkdir(dir, 0o2770) != 0 && errno != EEXIST {
+                throw QueueError.system("cannot create queue folder", path: dir, errno: errno, creating: true)
+            }
+        }
+        if access(tmpDir, W_OK | X_OK) != 0 {
+            throw QueueError.system("cannot write to queue folder", path: tmpDir, errno: errno, creating: true)
+        }
+    }
+
+    /// The ids of committed messages, oldest first.
+    public func list() throws -> [String] {
+        guard let d = opendir(messagesDir) else {
+            if errno == ENOENT { return [] }
+            throw QueueError.system("cannot read queue folder", path: messagesDir, errno: errno)
+        }
+        defer { closedir(d) }
+        var ids: [String] = []
+        while let ent = readdir(d) {
+            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if QueueID.isValid(name) { ids.append(name) }
+        }
+        return ids.sorted()
+    }
+
+    public func messagePath(_ id: String) -> String { messagesDir + "/" + id }
+    public func statePath(_ id: String) -> String { stateDir + "/" + id }
+
+    /// Reads the envelope of a queued message (a small read: the record is at the head).
+    public func envelope(_ id: String) throws -> (QueuedEnvelope, messageOffset: Int) {
+        guard QueueID.isValid(id) else { throw QueueError(.notFound, "\(id): not a queue id") }
+        let fd = open(messagePath(id), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw QueueError.system("cannot open", path: messagePath(id), errno: errno) }
+        defer { close(fd) }
+        var head: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 8192)
+        while head.count < 4 << 20 {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; throw QueueError.system("cannot read", path: messagePath(id), errno: errno) }
+            if n == 0 { break }
+            head.append(contentsOf: chunk[0..<n])
+            if let r = head.firstRange(of: Array("\nmessage\n".utf8)) { head.removeSubrange(r.upperBound...); break }
+        }
+        return try EnvelopeRecord.decode(head)
+    }
+
+    /// The delivery state, or a fresh one when none was written yet.
+    public func state(_ id: String) throws -> DeliveryState {
+        guard let bytes = try readSmallFile(statePath(id)) else { return DeliveryState() }
+        return try DeliveryState.decode(bytes)
+    }
+
+    /// Replaces the delivery state atomically (tmp, fsync, rename, fsync of the folder).
+    public func writeState(_ id: String, _ state: DeliveryState) throws {
+        let tmp = tmpDir + "/" + id + ".state"
+        try writeFileDurably(tmp, bytes: state.encode())
+        if rename(tmp, statePath(id)) != 0 {
+            let e = errno
+            unlink(tmp)
+            throw QueueError.system("cannot commit state", path: statePath(id), errno: e)
+        }
+        try fsyncDirectory(stateDir)
+    }
+
+    /// Removes a message: the message file first (the deletion's commit point), then its state.
+    public func remove(_ id: String) throws {
+        guard QueueID.isValid(id) else { throw QueueError(.notFound, "\(id): not a queue id") }
+        if unlink(messagePath(id)) != 0 {
+            throw QueueError.system("cannot remove", path: messagePath(id), errno: errno)
+        }
+        try? fsyncDirectory(messagesDir)
+        unlink(statePath(id))
+    }
+
+    /// Takes the message's delivery lock without waiting; nil when another process has it.
+    /// The lock is an flock on the message file, which is never replaced, so it stays valid.
+    public func lock(_ id: String) throws -> QueueLock? {
+        let fd = open(messagePath(id), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw QueueError.system("cannot open", path: messagePath(id), errno: errno) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            close(fd)
+            return nil
+        }
+        return QueueLock(fd: fd)
+    }
+
+    /// Whether a process holds the message's lock now (for mailq's `*` marker).
+    public func isLocked(_ id: String) -> Bool {
+        let fd = open(messagePath(id), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) != 0 { return errno == EWOULDBLOCK }
+        flock(fd, LOCK_UN)
+        return false
+    }
+
+    /// Removes files left in tmp/ by submissions that died (killed before their commit),
+    /// older than `age` seconds and not locked by a live writer.
+    public func sweepTemporaryFiles(olderThan age: Int, now: Int) {
+        guard let d = opendir(tmpDir) else { return }
+        defer { closedir(d) }
+        while let ent = readdir(d) {
+            let name = withUnsafeBytes(of: ent.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name == "." || name == ".." { continue }
+            let path = tmpDir + "/" + name
+            var st = stat()
+            guard lstat(path, &st) == 0, now - Int(st.st_mtim.tv_sec) > age else { continue }
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd >= 0 {
+                if flock(fd, LOCK_EX | LOCK_NB) == 0 { unlink(path) }
+                close(fd)
+            }
+        }
+    }
+
+    func readSmallFile(_ path: String) throws -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw QueueError.system("cannot open", path: path, errno: errno)
+        }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; throw QueueError.system("cannot read", path: path, errno: errno) }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    func writeFileDurably(_ path: String, bytes: [UInt8]) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o660)
+        guard fd >= 0 else { throw QueueError.system("cannot create", path: path, errno: errno, creating: true) }
+        do {
+            try writeAll(fd, bytes, path: path)
+            if fsync(fd) != 0 { throw QueueError.system("cannot fsync", path: path, errno: errno) }
+            close(fd)
+        } catch {
+            close(fd)
+            unlink(path)
+            throw error
+        }
+    }
+}
+
+/// A held delivery lock; released when this is released or `unlock()` is called.
+public final class QueueLock {
+    let fd: Int32
+    private var held = true
+    init(fd: Int32) { self.fd = fd }
+    /// The open message file (read it through this descriptor while the lock is held).
+    public var fileDescriptor: Int32 { fd }
+    public func unlock() {
+        guard held else { return }
+        held = false
+        close(fd)
+    }
+    deinit { unlock() }
+}
+
+func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+    try bytes.withUnsafeBytes { try writeAll(fd, $0, path: path) }
+}
+
+func writeAll(_ fd: Int32, _ buf: UnsafeRawBufferPointer, path: String) throws {
+    var off = 0
+    while off < buf.count {
+        let n = write(fd, buf.baseAddress! + off, buf.count - off)
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw QueueError.system("cannot write", path: path, errno: errno)
+        }
+        off += n
+    }
+}
+
+func fsyncDirectory(_ path: String) throws {
+    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { throw QueueError.system("cannot open folder", path: path, errno: errno) }
+    defer { close(fd) }
+    if fsync(fd) != 0 { throw QueueError.system("cannot fsync folder", path: path, errno: errno) }
+}

@@ -1,2 +1,0 @@
-/// SMTPTestSupport module.
-public enum SMTPTestSupportModule {}

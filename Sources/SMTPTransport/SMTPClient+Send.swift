@@ -1,0 +1,109 @@
+import SMTPProtocol
+
+/// The result of sending one message: per recipient, for the message, and which relay.
+public struct SMTPDeliveryResult: Hashable, Sendable {
+    /// One result per envelope recipient, in order (accepted / transient / permanent, with the
+    /// server's reply verbatim and its enhanced status code).
+    public var recipients: [SMTPRecipientResult]
+    /// The message as a whole.
+    public var message: SMTPOutcome
+    /// The relay that answered (`relay=host[ip]:port`).
+    public var relay: RelayResult
+    /// True when the 8-bit message was converted to 7bit because the relay lacks 8BITMIME.
+    public var convertedTo7Bit: Bool
+}
+
+extension SMTPClient {
+    /// Sends one message over the established session (RFC 5321 3.3): [RSET,] MAIL, RCPT...,
+    /// DATA or BDAT, pipelined when offered. Returns per-recipient results; a refusal by the
+    /// server is a result, not an error. Throws `SMTPError` when the session fails (connection
+    /// lost, timeout, 421, interrupt); the connection is then closed and nothing in this
+    /// transaction may be counted as delivered.
+    ///
+    /// An 8-bit message to a relay without 8BITMIME is converted to 7bit first (RFC 6152 3;
+    /// the message is then read into memory); a message larger than the relay's SIZE, or one
+    /// that needs SMTPUTF8 from a relay without it, is refused before MAIL.
+    public func send(envelope: SMTPEnvelope, message: SMTPMessageSource) throws -> SMTPDeliveryResult {
+        guard connection != nil, machine.phase == .ready, let relayResult else {
+            throw SMTPError(.invalidState, "not connected", transient: true)
+        }
+        interrupter.drain()
+        var envelope = envelope
+        var source = message
+        var converted = false
+        if envelope.messageSize == nil { envelope.messageSize = Int(clamping: source.length) }
+        do {
+            if envelope.body == .eightBitMIME, !machine.capabilities.eightBitMIME {
+                if let sevenBit = EightBitDowngrade.convert(try source.readAll()) {
+                    source = .bytes(sevenBit)
+                    envelope.body = .sevenBit
+                    envelope.messageSize = sevenBit.count
+                    converted = true
+                }
+            }
+            let end = try drive(machine.beginTransaction(envelope), body: source)
+            guard case .transactionComplete(let result) = end else {
+                throw SMTPError(.unexpectedReply, "transaction did not complete", transient: true)
+            }
+            return SMTPDeliveryResult(recipients: result.recipients, message: result.message,
+                                      relay: relayResult, convertedTo7Bit: converted)
+        } catch {
+            throw abort(error)
+        }
+    }
+
+    /// Streams the message data and returns the final reply (or a refused BDAT chunk's).
+    func sendBody(_ source: SMTPMessageSource, framing: SMTPBodyFraming, on conn: SMTPConnection) throws -> SMTPReply {
+        let total = source.length
+        var sent: Int64 = 0
+        let progress = observers.transfer
+        progress?(SMTPTransferProgress(bytesSent: 0, totalBytes: total))
+        switch framing {
+        case .dotStuffed:
+            var encoder = DataEncoder(stuffDots: true)
+            var out: [UInt8] = []
+            try source.forEachBlock { block in
+                encoder.encode(block, into: &out)
+                sent += Int64(block.count)
+                if out.count >= 64 * 1024 {
+                    try conn.write(out, traceLines: [], deadline: .after(relay.timeouts.dataBlock), what: "message data")
+                    out.removeAll(keepingCapacity: true)
+                    progress?(SMTPTransferProgress(bytesSent: sent, totalBytes: total))
+                }
+            }
+            encoder.finish(into: &out)
+            try conn.write(out, traceLines: ["(message data, \(total) octets)", "."],
+                           deadline: .after(relay.timeouts.dataBlock), what: "message data")
+            progress?(SMTPTransferProgress(bytesSent: sent, totalBytes: total))
+            return try readReply(conn, .dataTermination)
+        case .chunked(let binary):
+            var encoder = DataEncoder(stuffDots: false)
+            var framer = BDATFramer()
+            var refused: SMTPReply?
+            // Non-final chunks wait for their reply; a refusal ends the data (RFC 3030 4).
+            func sendFrames(_ frames: [[UInt8]]) throws {
+                for frame in frames where refused == nil {
+                    try conn.write(frame, traceLines: ["BDAT \(framer.chunkSize)"],
+                                   deadline: .after(relay.timeouts.dataBlock), what: "message data")
+                    let reply = try readReply(conn, .command)
+                    if !reply.isPositive { refused = reply }
+                }
+            }
+            try source.forEachBlock { block in
+                guard refused == nil else { return }
+                let data = binary ? Array(block) : encoder.encode(block)
+                sent += Int64(block.count)
+                try sendFrames(framer.append(data))
+                progress?(SMTPTransferProgress(bytesSent: sent, totalBytes: total))
+            }
+            if !binary, refused == nil { try sendFrames(framer.append(encoder.finish())) }
+            if let refused { return refused }
+            let last = framer.finish()
+            let header = last.prefix { $0 != 0x0D }
+            try conn.write(last, traceLines: [String(decoding: header, as: UTF8.self)],
+                           deadline: .after(relay.timeouts.dataBlock), what: "message data")
+            progress?(SMTPTransferProgress(bytesSent: sent, totalBytes: total))
+            return try readReply(conn, .dataTermination)
+        }
+    }
+}

@@ -1,2 +1,0 @@
-/// SealctlKit module.
-public enum SealctlKitModule {}

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MailPolicy
+import MailQueue
+
+/// Delivery right after submission: `-odi` (wait, and report permanent refusals through the
+/// exit status) and `-odb` (a detached child, the caller does not wait).
+enum Delivery {
+    /// Delivers one queued message now; returns what happened to its recipients.
+    @discardableResult
+    static func deliverNow(_ id: String, _ rt: Runtime, trace: Bool, report: Bool) -> MessageReport? {
+        var o = QueueRunOptions()
+        o.ids = [id]
+        o.trace = trace
+        o.reportPermanentFailures = report
+        o.connections = 1
+        do {
+            return try QueueRunner(runtime: rt, options: o).run()[id]
+        } catch {
+            rt.log.warning("\(id): delivery: \(error)")
+            return nil
+        }
+    }
+
+    /// Runs `body` in a detached grandchild (setsid, stdio on /dev/null) and returns at once
+    /// in the caller. If fork fails the message simply stays queued for the next queue run.
+    static func detach(_ body: () -> Void) {
+        let pid = fork()
+        if pid < 0 { return }
+        if pid > 0 {
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)  // the intermediate child exits at once
+            return
+        }
+        // Intermediate child: new session, then fork again so the deliverer is not our child.
+        setsid()
+        let grandchild = fork()
+        if grandchild != 0 { _exit(0) }
+        let null = open("/dev/null", O_RDWR)
+        if null >= 0 {
+            dup2(null, 0); dup2(null, 1); dup2(null, 2)
+            if null > 2 { close(null) }
+        }
+        body()
+        _exit(0)
+    }
+
+    /// `-odi`'s exit status (DESIGN.md "Command line"): 0 when every recipient was accepted or
+    /// deferred (a note on stderr says so); otherwise the sysexits code that fits the first
+    /// permanent refusal, with the relay's reply on stderr.
+    static func exitStatus(_ report: MessageReport?, program: String) -> Int32 {
+        guard let report else {
+            Stderr.write("\(program): delivery could not be attempted; the message stays queued\n")
+            return 0
+        }
+        for (address, reason) in report.deferred {
+            Stderr.write("\(program): <\(address)>: deferred, the message stays queued for retry: \(reason)\n")
+        }
+        guard let first = report.failed.first else { return 0 }
+        for (address, status, reason) in report.failed {
+            Stderr.write("\(program): <\(address)>: refused (\(status)): \(reason)\n")
+        }
+        return code(forStatus: first.status).rawValue
+    }
+
+    /// RFC 3463 status to sysexits: bad mailbox 67, bad content 65, anything else 69.
+    static func code(forStatus status: String) -> ExitCode {
+        let parts = status.split(separator: ".")
+        guard parts.count == 3 else { return .unavailable }
+        switch (parts[1], parts[2]) {
+        case ("1", "1"), ("1", "0"), ("1", "2"), ("1", "3"), ("1", "6"): return .noUser
+        case ("6", _), ("3", "4"): return .dataErr
+        default: return .unavailable
+        }
+    }
+}

@@ -1,0 +1,359 @@
+import Foundation
+import MailMessage
+import MailPolicy
+import MailQueue
+import SMTPProtocol
+import SMTPTransport
+
+/// What a queue run should do.
+public struct QueueRunOptions: Sendable {
+    /// Try every message now, whatever its retry time (`-q`, `-qI…`, `sealctl queue flush`).
+    public var force = true
+    /// Only these messages (`-odi`, `-odb`: the one just queued).
+    public var ids: [String]?
+    /// `-qI`, `-qR`, `-qS` substrings.
+    public var filter: SendmailOptions.QueueRun?
+    /// `-v`: the SMTP dialogue on stderr, AUTH data redacted.
+    public var trace = false
+    /// `-odi`: permanent refusals are reported to the caller (exit status, stderr) and not
+    /// bounced by mail.
+    public var reportPermanentFailures = false
+    /// Sessions opened in parallel.
+    public var connections = 4
+    public init() {}
+}
+
+/// What happened to the recipients of one message in this run (for `-odi`'s exit status).
+public struct MessageReport: Sendable {
+    public var accepted: [String] = []
+    public var deferred: [(address: String, reason: String)] = []
+    public var failed: [(address: String, status: String, reason: String)] = []
+}
+
+/// Runs the queue: each due message is locked, sent through the relays in order (the next
+/// on a connection failure or a 4xx greeting), and its recipients are marked sent, deferred
+/// (retried with backoff) or failed (bounced, RFC 3464). A run reuses each connection for
+/// many messages and opens several in parallel. One Postfix-style log line per recipient.
+public final class QueueRunner: @unchecked Sendable {
+    let rt: Runtime
+    let options: QueueRunOptions
+    let schedule: RetrySchedule
+    private let mutex = NSLock()
+    private var work: [String] = []
+    private var next = 0
+    private var reports: [String: MessageReport] = [:]
+    public private(set) var summary = (sent: 0, deferred: 0, failed: 0, messages: 0)
+
+    public init(runtime: Runtime, options: QueueRunOptions) {
+        rt = runtime
+        self.options = options
+        schedule = RetrySchedule(lifetime: runtime.config.maxQueueLifetime)
+    }
+
+    /// One pass over the queue (or over `options.ids`).
+    @discardableResult
+    public func run() throws -> [String: MessageReport] {
+        rt.spool.sweepTemporaryFiles(olderThan: 3600, now: Int(Clock.now().epochSeconds))
+        work = try options.ids ?? rt.spool.list()
+        let workers = max(1, min(options.connections, work.count))
+        if workers == 1 {
+            worker()
+        } else {
+            let done = DispatchSemaphore(value: 0)
+            for _ in 0..<workers {
+                let t = Thread { self.worker(); done.signal() }
+                t.stackSize = 1 << 20
+                t.start()
+            }
+            for _ in 0..<workers { done.wait() }
+        }
+        return reports
+    }
+
+    private func take() -> String? {
+        mutex.lock(); defer { mutex.unlock() }
+        guard next < work.count else { return nil }
+        next += 1
+        return work[next - 1]
+    }
+
+    private func enqueue(_ id: String) {
+        mutex.lock(); work.append(id); mutex.unlock()
+    }
+
+    private func worker() {
+        var session = Session(runner: self)
+        while let id = take() {
+            do {
+                try process(id, session: &session)
+            } catch let e as QueueError where e.code == .notFound {
+                continue  // delivered or deleted by someone else meanwhile
+            } catch {
+                rt.log.warning("\(id): \(error)")
+            }
+        }
+        session.close()
+    }
+
+    // MARK: one message
+
+    private func process(_ id: String, session: inout Session) throws {
+        guard let lock = try rt.spool.lock(id) else { return }  // another runner has it
+        defer { lock.unlock() }
+        let (env, offset) = try rt.spool.envelope(id)
+        var state = try rt.spool.state(id)
+        let now = Clock.now()
+        if !options.force && !schedule.isDue(state, nowMicros: now.microseconds) { return }
+        if let f = options.filter, !matches(env, state, f) { return }
+        let pending = state.pending(of: env)
+        if pending.isEmpty {
+            try rt.spool.remove(id)
+            return
+        }
+        var report = MessageReport()
+        var failures: [Bounce.Failure] = []
+
+        if schedule.isExpired(arrivalMicros: env.arrivalMicros, nowMicros: now.microseconds) {
+            for i in pending {
+                let last = state.recipients[i]?.reason ?? "no delivery attempt succeeded"
+                let reason = "message expired after \(rt.config.maxQueueLifetime / 86400) days in the queue: \(last)"
+                state.recipients[i] = .init(status: .failed, dsn: "4.4.7", reason: reason)
+                failures.append(Bounce.Failure(recipient: env.recipients[i], status: "4.4.7", diagnostic: reason,
+                                               remoteMTA: nil))
+                logRecipient(env, i, relay: "none", dsn: "4.4.7", status: "expired, returned to sender", reason: last)
+            }
+        } else {
+            let attempt = session.deliver(env, pending: pending, fd: lock.fileDescriptor, offset: Int64(offset))
+            apply(attempt, env: env, pending: pending, state: &state, report: &report, failures: &failures)
+        }
+
+        if !failures.isEmpty && !options.reportPermanentFailures {
+            try bounce(env, failures: failures, fd: lock.fileDescriptor, offset: Int64(offset))
+        } else if !failures.isEmpty {
+            // -odi told the caller already: no mail for what the exit status reported.
+        }
+        if state.pending(of: env).isEmpty {
+            try rt.spool.remove(id)
+            rt.log.info("\(id): removed")
+        } else {
+            state.attempts += 1
+            if state.firstAttemptMicros == nil { state.firstAttemptMicros = now.microseconds }
+            state.lastAttemptMicros = now.microseconds
+            state.nextAttemptMicros = schedule.nextAttempt(afterAttempts: state.attempts, nowMicros: now.microseconds)
+            try rt.spool.writeState(id, state)
+        }
+        mutex.lock()
+        summary.messages += 1
+        summary.sent += report.accepted.count
+        summary.deferred += report.deferred.count
+        summary.failed += report.failed.count
+        reports[id] = report
+        mutex.unlock()
+    }
+
+    private func apply(_ attempt: Session.Attempt, env: QueuedEnvelope, pending: [Int], state: inout DeliveryState,
+                       report: inout MessageReport, failures: inout [Bounce.Failure]) {
+        switch attempt {
+        case .failed(let reason, let relay, let dsn):
+            for i in pending {
+                state.recipients[i] = .init(status: .deferred, dsn: dsn, reason: reason, relay: relay)
+                report.deferred.append((env.recipients[i].address, reason))
+                logRecipient(env, i, relay: relay ?? "none", dsn: dsn, status: "deferred", reason: reason)
+            }
+        case .delivered(let result):
+            let relay = result.relay.description
+            for (k, i) in pending.enumerated() where k < result.recipients.count {
+                let outcome = result.recipients[k].outcome
+                let dsn = outcome.enhancedStatus.description
+                let reason = outcome.diagnostic
+                let address = env.recipients[i].address
+                switch outcome.kind {
+                case .accepted:
+                    state.recipients[i] = .init(status: .sent, dsn: dsn, reason: reason, relay: relay)
+                    report.accepted.append(address)
+                    logRecipient(env, i, relay: relay, dsn: dsn, status: "sent", reason: reason)
+                case .transient:
+                    state.recipients[i] = .init(status: .deferred, dsn: dsn, reason: "host \(relay) said: \(reason)", relay: relay)
+                    report.deferred.append((address, reason))
+                    logRecipient(env, i, relay: relay, dsn: dsn, status: "deferred", reason: "host \(relay) said: \(reason)")
+                case .permanent:
+                    state.recipients[i] = .init(status: .failed, dsn: dsn, reason: reason, relay: relay)
+                    report.failed.append((address, dsn, reason))
+                    let notify = env.recipients[i].notify?.uppercased()
+                    let wantsBounce = !env.sender.isEmpty && (notify == nil || notify!.contains("FAILURE"))
+                    if wantsBounce {
+                        failures.append(Bounce.Failure(recipient: env.recipients[i], status: dsn, diagnostic: reason,
+                                                       remoteMTA: result.relay.host))
+                    }
+                    let what = options.reportPermanentFailures ? "bounced (reported to the submitter)" : "bounced"
+                    logRecipient(env, i, relay: relay, dsn: dsn, status: what, reason: "host \(relay) said: \(reason)")
+                }
+            }
+        }
+    }
+
+    private func matches(_ env: QueuedEnvelope, _ state: DeliveryState, _ f: SendmailOptions.QueueRun) -> Bool {
+        if let s = f.idFilter, !env.id.contains(s) { return false }
+        if let s = f.senderFilter?.lowercased(), !env.sender.lowercased().contains(s) { return false }
+        if let s = f.recipientFilter?.lowercased(),
+           !state.pending(of: env).contains(where: { env.recipients[$0].address.lowercased().contains(s) }) { return false }
+        return true
+    }
+
+    /// `ID: to=<…>, orig_to=<…>, relay=host[ip]:port, delay=…, dsn=…, status=… (…)` as Postfix logs it.
+    private func logRecipient(_ env: QueuedEnvelope, _ i: Int, relay: String, dsn: String, status: String, reason: String) {
+        let r = env.recipients[i]
+        let delay = Double(Clock.now().microseconds &- env.arrivalMicros) / 1_000_000
+        var line = "\(env.id): to=<\(r.address)>, "
+        if let o = r.original { line += "orig_to=<\(o)>, " }
+        line += "relay=\(relay), delay=\(formatDelay(delay)), dsn=\(dsn), status=\(status) (\(reason))"
+        rt.log.info(line)
+    }
+
+    private func formatDelay(_ d: Double) -> String {
+        if d < 10 { return String(format: "%.2f", d) }
+        if d < 100 { return String(format: "%.1f", d) }
+        return String(Int(d))
+    }
+
+    // MARK: bounces
+
+    /// Queues an RFC 3464 report to the sender; it is delivered in this same run.
+    private func bounce(_ env: QueuedEnvelope, failures: [Bounce.Failure], fd: Int32, offset: Int64) throws {
+        guard !env.sender.isEmpty else { return }
+        let limit = Int64(Bounce.fullReturnLimit)
+        let complete = env.size <= limit
+        let want = Int(complete ? env.size : min(env.size, 1 << 20))
+        var original = [UInt8](repeating: 0, count: want)
+        var got = 0
+        while got < want {
+            let n = original.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, want - got, off_t(offset) + off_t(got)) }
+            if n <= 0 { break }
+            got += n
+        }
+        original.removeSubrange(got...)
+        let clock = Clock.now()
+        let id = QueueID.make(microseconds: clock.microseconds, random: UInt64.random(in: 0...UInt64.max))
+        let bytes = Bounce.report(for: env, failures: failures, original: original, originalIsComplete: complete,
+                                  reportingHost: rt.hostname, postmasterDomain: rt.domain,
+                                  epochSeconds: clock.epochSeconds, utcOffset: clock.utcOffset, uniqueID: id)
+        var bounceEnv = QueuedEnvelope(id: id, arrivalMicros: clock.microseconds, sender: "",
+                                       recipients: [QueuedRecipient(address: env.sender)], uid: 0, user: "MAILER-DAEMON")
+        bounceEnv.messageID = nil
+        let writer = try QueueWriter(spool: rt.spool, envelope: bounceEnv)
+        try writer.append(bytes)
+        _ = try writer.commit { $0.bodyType = env.bodyType }
+        rt.log.info("\(env.id): sender non-delivery notification: \(id)")
+        enqueue(id)
+    }
+
+    // MARK: a worker's SMTP session
+
+    /// One worker's connection, kept open across messages.
+    struct Session {
+        enum Attempt {
+            case delivered(SMTPDeliveryResult)
+            /// Nothing was delivered: every pending recipient is deferred with this reason.
+            case failed(reason: String, relay: String?, dsn: String)
+        }
+
+        unowned let runner: QueueRunner
+        var client: SMTPClient?
+        var bytesSent: Int64 = 0
+        let progress = Progress()
+
+        final class Progress: @unchecked Sendable { var bytes: Int64 = 0 }
+
+        init(runner: QueueRunner) { self.runner = runner }
+
+        mutating func close() {
+            client?.quit()
+            client = nil
+        }
+
+        func observers(relay: String) -> SMTPClientObservers {
+            var o = SMTPClientObservers()
+            let p = progress
+            o.transfer = { p.bytes = $0.bytesSent }
+            if runner.options.trace {
+                o.trace = { direction, line in
+                    let arrow: String
+                    switch direction {
+                    case .sent: arrow = ">>>"
+                    default: arrow = "<<<"
+                    }
+                    Stderr.write("\(relay) \(arrow) \(line)\n")
+                }
+            }
+            return o
+        }
+
+        mutating func deliver(_ env: QueuedEnvelope, pending: [Int], fd: Int32, offset: Int64) -> Attempt {
+            let smtpEnvelope = SMTPEnvelope(
+                sender: env.sender.isEmpty ? nil : env.sender,
+                recipients: pending.map { i in
+                    let r = env.recipients[i]
+                    return SMTPRecipient(r.address, notify: r.notify.map(Self.notify), originalRecipient: r.original)
+                },
+                ret: env.ret.flatMap(DSNReturn.init(rawValue:)), envelopeID: env.envid,
+                body: env.bodyType == .sevenBit ? .sevenBit : .eightBitMIME,
+                requiresSMTPUTF8: env.smtputf8, messageSize: Int(env.size))
+            let source = SMTPMessageSource.file(descriptor: fd, offset: offset, length: env.size)
+            // A cached session first; if it broke before any data went out, a fresh one.
+            if let c = client {
+                progress.bytes = 0
+                do {
+                    return .delivered(try c.send(envelope: smtpEnvelope, message: source))
+                } catch {
+                    c.close()
+                    client = nil
+                    if progress.bytes > 0 { return failure(error) }
+                }
+            }
+            let relays = runner.rt.config.relays
+            guard !relays.isEmpty else {
+                return .failed(reason: "no relay configured ([[relay]] in \(runner.rt.configPath))", relay: nil, dsn: "4.3.5")
+            }
+            var lastFailure: Attempt = .failed(reason: "no relay reachable", relay: nil, dsn: "4.4.1")
+            for config in relays {
+                let relay = RelayFactory.relay(config, heloName: runner.rt.hostname)
+                let c = SMTPClient(relay: relay, observers: observers(relay: config.host))
+                do {
+                    try c.connect()
+                } catch {
+                    c.close()
+                    lastFailure = failure(error)
+                    continue  // the next relay on a connection failure or a refused greeting
+                }
+                client = c
+                progress.bytes = 0
+                do {
+                    return .delivered(try c.send(envelope: smtpEnvelope, message: source))
+                } catch {
+                    c.close()
+                    client = nil
+                    return failure(error)
+                }
+            }
+            return lastFailure
+        }
+
+        func failure(_ error: Error) -> Attempt {
+            if let e = error as? SMTPError {
+                let dsn = e.reply?.effectiveStatus.description ?? "4.4.1"
+                let transientDSN = dsn.hasPrefix("5") ? "4" + dsn.dropFirst() : dsn
+                return .failed(reason: e.description, relay: e.relay?.description, dsn: transientDSN)
+            }
+            return .failed(reason: "\(error)", relay: nil, dsn: "4.3.0")
+        }
+
+        static func notify(_ value: String) -> DSNNotify {
+            var n: DSNNotify = []
+            let v = value.uppercased()
+            if v.contains("SUCCESS") { n.insert(.success) }
+            if v.contains("FAILURE") { n.insert(.failure) }
+            if v.contains("DELAY") { n.insert(.delay) }
+            return n
+        }
+    }
+}

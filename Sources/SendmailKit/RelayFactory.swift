@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MailPolicy
+import SMTPProtocol
+import SMTPTransport
+
+/// Turns `[[relay]]` config tables into the SMTP engine's relay descriptions. Secrets are
+/// read only when a session authenticates, from `password_file` (first line) or the output of
+/// `password_command`, and never logged.
+enum RelayFactory {
+    static func relay(_ c: RelayConfig, heloName: String) -> SMTPRelay {
+        let tls: SMTPTLSMode
+        switch c.tls {
+        case .none: tls = .none
+        case .starttls: tls = .startTLS
+        case .tls: tls = .implicit
+        }
+        var r = SMTPRelay(host: c.host, port: UInt16(c.port), tls: tls, heloName: heloName)
+        r.tlsSettings.verifyCertificate = c.tlsVerify
+        r.tlsSettings.caFile = c.caFile
+        r.tlsSettings.pinnedSHA256 = c.tlsFingerprints.compactMap(SMTPTLSSettings.fingerprint(hex:))
+        r.tlsSettings.clientCertificateFile = c.clientCertificate
+        r.tlsSettings.clientKeyFile = c.clientKey
+        r.user = c.user
+        r.allowPlaintextAuth = c.allowPlaintextAuth
+        switch c.auth {
+        case .none: r.auth = .none
+        case .auto: r.auth = .auto
+        case .plain: r.auth = .mechanism(.plain)
+        case .login: r.auth = .mechanism(.login)
+        case .cramMD5: r.auth = .mechanism(.cramMD5)
+        case .scramSHA256: r.auth = .mechanism(.scramSHA256)
+        case .xoauth2: r.auth = .mechanism(.xoauth2); r.secretIsOAuthToken = true
+        }
+        if let file = c.passwordFile {
+            r.secretProvider = { try readSecretFile(file) }
+        } else if let command = c.passwordCommand {
+            r.secretProvider = { try runSecretCommand(command) }
+        }
+        var t = SMTPTimeouts()
+        t.connect = Double(c.connectTimeout)
+        t.greeting = Double(c.commandTimeout)
+        t.tlsHandshake = Double(min(c.commandTimeout, 120))
+        t.mail = Double(c.commandTimeout)
+        t.rcpt = Double(c.commandTimeout)
+        t.command = Double(c.commandTimeout)
+        t.dataInitiation = Double(c.commandTimeout)
+        t.dataBlock = Double(c.dataTimeout)
+        t.dataTermination = Double(c.dataTimeout)
+        r.timeouts = t
+        return r
+    }
+
+    struct SecretError: Error, CustomStringConvertible { var description: String }
+
+    static func readSecretFile(_ path: String) throws -> [UInt8] {
+        switch Runtime.readFile(path) {
+        case .success(let text):
+            let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            var bytes = Array(line.utf8)
+            while bytes.last == 13 { bytes.removeLast() }
+            return bytes
+        case .failure(let e):
+            throw SecretError(description: "cannot read password_file \(path): \(String(cString: strerror(e.code)))")
+        }
+    }
+
+    static func runSecretCommand(_ command: String) throws -> [UInt8] {
+        guard let p = popen(command, "r") else {
+            throw SecretError(description: "cannot run password_command: \(String(cString: strerror(errno)))")
+        }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while out.count < 65536 {
+            let n = buf.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, p) }
+            if n <= 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        let status = pclose(p)
+        guard status == 0 else { throw SecretError(description: "password_command exited with status \(status >> 8)") }
+        if let nl = out.firstIndex(of: 10) { out.removeSubrange(nl...) }
+        while out.last == 13 { out.removeLast() }
+        return out
+    }
+}

@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MailPolicy
+import MailQueue
+
+/// The config file could not be read.
+public struct ConfigLoadError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var isPermission: Bool
+    public var description: String { message }
+}
+
+/// Everything a run needs from its surroundings, read once at start: config, identity,
+/// names, the queue and the log.
+public struct Runtime: Sendable {
+    public static let defaultConfigPath = "/etc/sealmail/sealmail.toml"
+
+    public var config: SealmailConfig
+    public var configPath: String
+    public var identity: SystemIdentity
+    /// This machine's FQDN (EHLO, Message-Id, Received).
+    public var hostname: String
+    /// Appended to unqualified addresses.
+    public var domain: String
+    public var qualifier: AddressQualifier
+    public var spool: Spool
+    public var log: MailLog
+
+    /// Loads the config from `-C`, else `SEALMAIL_CONFIG`, else the default path. A config
+    /// chosen by a caller who is not root makes the binary drop its set-group-ID privilege
+    /// first (DESIGN.md "Security model"), so it can never read the group's files for them.
+    public static func load(configOption: String?, verbose: Bool) throws -> Runtime {
+        var path = defaultConfigPath
+        var chosenByCaller = false
+        if let c = configOption {
+            path = c; chosenByCaller = true
+        } else if let e = getenv("SEALMAIL_CONFIG"), e.pointee != 0 {
+            path = String(cString: e); chosenByCaller = true
+        }
+        if chosenByCaller && getuid() != 0 && getegid() != getgid() {
+            if setgid(getgid()) != 0 {
+                throw ConfigLoadError(message: "cannot drop group privileges: \(String(cString: strerror(errno)))", isPermission: true)
+            }
+        }
+        let config: SealmailConfig
+        switch readFile(path) {
+        case .success(let text):
+            switch ConfigParser.parse(text, path: path) {
+            case .success(let c): config = c
+            case .failure(let e): throw e
+            }
+        case .failure(let err):
+            let e = err.code
+            if e == ENOENT && !chosenByCaller {
+                config = SealmailConfig()  // no config yet: defaults
+            } else {
+                throw ConfigLoadError(message: "cannot read config \(path): \(String(cString: strerror(e)))",
+                                      isPermission: e == EACCES)
+            }
+        }
+        let identity = try SystemIdentity.current()
+        let hostname = config.hostname ?? identity.fullyQualifiedHostName()
+        let mailname: String? = {
+            guard case .success(let t) = readFile("/etc/mailname") else { return nil }
+            let name = t.trimmingCharacters(in: " \t\r\n")
+            return name.isEmpty ? nil : name
+        }()
+        let domain = config.domain ?? mailname ?? hostname
+        var localNames: Set<String> = ["localhost"]
+        localNames.insert(String(identity.nodeName.split(separator: ".").first ?? ""))
+        localNames.insert(String(hostname.split(separator: ".").first ?? ""))
+        return Runtime(config: config, configPath: path, identity: identity, hostname: hostname, domain: domain,
+                       qualifier: AddressQualifier(domain: domain, localNames: localNames),
+                       spool: Spool(root: config.queueDir),
+                       log: MailLog(ident: config.syslogIdent, echo: verbose))
+    }
+
+    /// Reads a whole (small) text file.
+    static func readFile(_ path: String) -> Result<String, Errno> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return .failure(Errno(code: errno)) }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return .failure(Errno(code: errno)) }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+            if out.count > 16 << 20 { return .failure(Errno(code: EFBIG)) }
+        }
+        return .success(String(decoding: out, as: UTF8.self))
+    }
+}
+/// An errno value as an error.
+public struct Errno: Error, Equatable, Sendable { public var code: Int32 }

@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MailPolicy
+import MailQueue
+
+/// The `sealmail` executable: sendmail, mailq and newaliases by the name it is called with.
+public enum SendmailCommand {
+    /// Runs one invocation and returns its exit status (sysexits.h).
+    public static func main(_ argv: [String]) -> Int32 {
+        let program = argv.first.map { String($0.split(separator: "/").last ?? "sendmail") } ?? "sendmail"
+        umask(0o007)  // queue files are shared with the sealmail group, never with others
+        let options: SendmailOptions
+        do {
+            options = try SendmailOptions.parse(Array(argv.dropFirst()), programName: program)
+        } catch {
+            Stderr.write("\(program): \(error)\n")
+            return ExitCode.usage.rawValue
+        }
+        let verbose = options.verbose > 0
+        if verbose { for n in options.notes { Stderr.write("\(program): \(n)\n") } }
+        let rt: Runtime
+        do {
+            rt = try Runtime.load(configOption: options.configPath, verbose: options.verbose > 1)
+        } catch {
+            Stderr.write("\(program): \(error)\n")
+            return ExitCodes.code(for: error).rawValue
+        }
+        if let x = options.ignoredLogFile {
+            rt.log.warning("uid=\(rt.identity.uid): ignored -X \(x) (sealmail never writes a file named by its caller)")
+        }
+        do {
+            switch options.mode {
+            case .deliver:
+                return try deliver(options, rt, program: program)
+            case .listQueue:
+                return try listQueue(rt)
+            case .initAliases:
+                Stderr.write("\(program): aliases are read from \(rt.config.aliases) at each submission; there is no database to rebuild\n")
+                return 0
+            case .smtpOnStdio:
+                throw UsageError("-bs (SMTP on standard input) is not available yet")
+            case .verify:
+                throw UsageError("-bv (verify addresses) is not available yet")
+            case .runQueue(let run):
+                return try runQueue(run, rt, verbose: options.verbose)
+            }
+        } catch {
+            Stderr.write("\(program): \(error)\n")
+            return ExitCodes.code(for: error).rawValue
+        }
+    }
+
+    static func deliver(_ options: SendmailOptions, _ rt: Runtime, program: String) throws -> Int32 {
+        let outcome = try Submission.submit(options, runtime: rt)
+        let verbose = options.verbose > 0
+        if verbose {
+            for w in outcome.warnings { Stderr.write("\(program): \(w)\n") }
+            Stderr.write("\(program): queued as \(outcome.envelope.id)\n")
+        }
+        let mode: DeliveryMode
+        switch options.deliveryMode {
+        case .background?: mode = .background
+        case .interactive?: mode = .interactive
+        case .queue?: mode = .queue
+        case nil: mode = rt.config.delivery
+        }
+        let id = outcome.envelope.id
+        switch mode {
+        case .queue:
+            return 0
+        case .background:
+            Delivery.detach { Delivery.deliverNow(id, rt, trace: false, report: false) }
+            return 0
+        case .interactive:
+            let report = Delivery.deliverNow(id, rt, trace: verbose, report: true)
+            return Delivery.exitStatus(report, program: program)
+        }
+    }
+
+    static func runQueue(_ run: SendmailOptions.QueueRun, _ rt: Runtime, verbose: Int) throws -> Int32 {
+        var o = QueueRunOptions()
+        o.filter = (run.idFilter ?? run.recipientFilter ?? run.senderFilter) == nil ? nil : run
+        o.trace = verbose > 0
+        o.connections = rt.config.maxConnections
+        guard let interval = run.interval else {
+            try QueueRunner(runtime: rt, options: o).run()
+            return 0
+        }
+        // -q30m: run every interval, trying only what is due (Sendmail's meaning), in the foreground.
+        o.force = false
+        while true {
+            do { try QueueRunner(runtime: rt, options: o).run() } catch { rt.log.warning("queue run: \(error)") }
+            sleep(UInt32(interval))
+        }
+    }
+
+    static func listQueue(_ rt: Runtime) throws -> Int32 {
+        let uid = getuid()
+        let all = uid == 0 || rt.config.mailqUsers.contains(rt.identity.user) || rt.config.mailqUsers.contains("*")
+        let (entries, problems) = try QueueListing.entries(rt.spool, visibleTo: all ? nil : uid)
+        Stdout.write(QueueListing.mailq(entries, utcOffset: Clock.now().utcOffset))
+        for p in problems { Stderr.write("mailq: \(p)\n") }
+        return 0
+    }
+}

@@ -1,2 +1,0 @@
-/// SendmailKit module.
-public enum SendmailKitModule {}

@@ -1,0 +1,174 @@
+import MailMessage
+import MailQueue
+
+/// Facts about this submission that the rules need, passed in so the rules do no IO.
+public struct SubmissionContext: Sendable {
+    public var qualifier: AddressQualifier
+    /// This machine's FQDN (Message-Id and Received).
+    public var hostname: String
+    public var user: String
+    public var uid: UInt32
+    /// The submitter's full name (NAME, else GECOS), used for an added From: unless -F.
+    public var fullName: String?
+    public var epochSeconds: Int64
+    public var utcOffset: Int
+    public var queueID: String
+
+    public init(qualifier: AddressQualifier, hostname: String, user: String, uid: UInt32, fullName: String?,
+                epochSeconds: Int64, utcOffset: Int, queueID: String) {
+        self.qualifier = qualifier; self.hostname = hostname; self.user = user; self.uid = uid
+        self.fullName = fullName; self.epochSeconds = epochSeconds; self.utcOffset = utcOffset; self.queueID = queueID
+    }
+}
+
+/// A problem with the submission's data or addresses (exit 65, or 64 for a usage error).
+public struct SubmissionError: Error, Equatable, Sendable, CustomStringConvertible {
+    public enum Kind: Equatable, Sendable { case usage, data, noUser }
+    public var kind: Kind
+    public var message: String
+    public init(_ kind: Kind, _ message: String) { self.kind = kind; self.message = message }
+    public var description: String { message }
+}
+
+/// The submission semantics of sendmail, as Postfix implements them (peers.md section 4):
+/// envelope sender, recipients (argv, `-t`, Resent-), header completion and clean-up.
+/// Pure functions over values.
+public enum SubmissionRules {
+    /// Fields always removed (Postfix's `message_drop_headers`).
+    public static let droppedFields: Set<String> = ["bcc", "resent-bcc", "return-path", "content-length"]
+    /// Fields whose addresses are qualified.
+    public static let addressFields: Set<String> = [
+        "from", "sender", "reply-to", "to", "cc", "bcc", "errors-to", "return-receipt-to",
+        "disposition-notification-to", "apparently-to", "mail-followup-to", "mail-reply-to",
+        "resent-from", "resent-sender", "resent-to", "resent-cc", "resent-bcc", "resent-reply-to",
+    ]
+
+    /// The envelope sender: `-f`/`-r` (validated as one mailbox; `""` or `<>` is the null
+    /// sender), else the login name; qualified.
+    public static func envelopeSender(_ option: String?, context: SubmissionContext) throws -> String {
+        guard let option else { return context.qualifier.qualify(Mailbox(localPart: context.user)) }
+        switch AddressParser.parseSenderArgument(option) {
+        case .nullPath:
+            return ""
+        case .mailbox(let m):
+            if m.localPart.hasPrefix("-") {
+                throw SubmissionError(.usage, "-f \(option): a sender address must not start with '-'")
+            }
+            return context.qualifier.qualify(m)
+        case .invalid(let reason):
+            throw SubmissionError(.usage, "-f \(option): not a sender address (\(reason))")
+        }
+    }
+
+    /// Envelope recipients: argv (each word an address list), plus, with `-t`, To/Cc/Bcc, or
+    /// Resent-To/Cc/Bcc when the header has Resent- fields (Postfix adds header recipients
+    /// to argv ones). Qualified, duplicates removed, order kept.
+    /// - Returns: the recipients and warnings about header elements that were not addresses.
+    public static func recipients(argv: [String], header: HeaderBlock?, extract: Bool, notify: String?,
+                                  qualifier: AddressQualifier) throws -> (recipients: [QueuedRecipient], warnings: [String]) {
+        var out: [QueuedRecipient] = []
+        var seen = Set<String>()
+        var warnings: [String] = []
+        func add(_ m: Mailbox) {
+            let address = qualifier.qualify(m)
+            let key = canonicalKey(address)
+            guard !seen.contains(key) else { return }
+            seen.insert(key)
+            let original = address == m.addrSpec ? nil : m.addrSpec
+            out.append(QueuedRecipient(address: address, original: original, notify: notify))
+        }
+        for word in argv {
+            if word.hasPrefix("-") {
+                throw SubmissionError(.usage, "recipient \(word): an address must not start with '-'")
+            }
+            if word.utf8.contains(where: { $0 == 10 || $0 == 13 || $0 == 0 }) {
+                throw SubmissionError(.usage, "recipient address contains a line break or NUL")
+            }
+            let list = AddressParser.parseList(word)
+            let boxes = list.mailboxes.filter { !$0.localPart.isEmpty }
+            if boxes.isEmpty && !isEmptyGroup(list) {
+                throw SubmissionError(.usage, "recipient \(word): not an address")
+            }
+            for m in boxes {
+                if m.localPart.hasPrefix("-") {
+                    throw SubmissionError(.usage, "recipient \(word): an address must not start with '-'")
+                }
+                add(m)
+            }
+        }
+        if extract, let header {
+            let resent = header.containsPrefix("Resent-")
+            let names = resent ? ["Resent-To", "Resent-Cc", "Resent-Bcc"] : ["To", "Cc", "Bcc"]
+            for field in header.fields where names.contains(where: { field.is($0) }) {
+                let list = AddressParser.parseList(field.unfoldedValue)
+                for m in list.mailboxes {
+                    if m.localPart.isEmpty || m.localPart.hasPrefix("-") {
+                        warnings.append("\(field.name): skipped \"\(m.addrSpec)\": not a deliverable address")
+                        continue
+                    }
+                    add(m)
+                }
+                if !list.defects.isEmpty {
+                    warnings.append("\(field.name): \(list.defects.count) syntax problem(s) in the address list")
+                }
+            }
+        }
+        return (out, warnings)
+    }
+
+    /// The header as it is queued: Received on top; Bcc, Resent-Bcc, Return-Path and
+    /// Content-Length removed; addresses qualified; lines over 998 octets folded where
+    /// white space allows; missing (Resent-)Message-Id, Date and From appended in Postfix's order.
+    public static func finalHeader(_ input: HeaderBlock, sender: String, fullNameOption: String?,
+                                   context c: SubmissionContext) -> HeaderBlock {
+        var out = HeaderBlock()
+        let date = MessageDate.format(epochSeconds: c.epochSeconds, utcOffset: c.utcOffset)
+        out.fields.append(HeaderField.folded(
+            name: "Received",
+            value: Array("by \(c.hostname) (sealmail, from userid \(c.uid)) id \(c.queueID); \(date)".utf8)))
+        for field in input.fields {
+            let lower = field.lowercasedName
+            if droppedFields.contains(lower) { continue }
+            var f = field
+            if addressFields.contains(lower), let q = c.qualifier.qualifyField(field.unfoldedValue) {
+                f = HeaderField.folded(name: field.name, value: q)
+            }
+            out.fields.append(HeaderFolding.foldIfTooLong(f))
+        }
+        let prefix = input.containsPrefix("Resent-") ? "Resent-" : ""
+        if !input.contains(prefix + "Message-ID") {
+            let id = MessageIdentifier.make(epochSeconds: c.epochSeconds, unique: c.queueID, host: c.hostname)
+            out.fields.append(HeaderField.folded(name: prefix + "Message-Id", value: Array(id.utf8)))
+        }
+        if !input.contains(prefix + "Date") {
+            out.fields.append(HeaderField.folded(name: prefix + "Date", value: Array(date.utf8)))
+        }
+        if !input.contains(prefix + "From") {
+            let address = sender.isEmpty ? "MAILER-DAEMON@\(c.qualifier.domain)" : sender
+            let name = fullNameOption ?? c.fullName
+            let value: String
+            if let name, !name.isEmpty {
+                value = "\(EncodedWord.encodePhrase(sanitizeName(name))) <\(address)>"
+            } else {
+                value = address
+            }
+            out.fields.append(HeaderField.folded(name: prefix + "From", value: Array(value.utf8)))
+        }
+        return out
+    }
+
+    /// A display name from argv, the environment or GECOS, with controls turned into spaces.
+    static func sanitizeName(_ s: String) -> String {
+        String(String.UnicodeScalarView(s.unicodeScalars.map { $0.value < 32 || $0.value == 127 ? " " : $0 }))
+    }
+
+    static func isEmptyGroup(_ list: AddressList) -> Bool {
+        list.addresses.contains { if case .group = $0 { return true } else { return false } }
+    }
+
+    /// Duplicate detection: the domain is case-insensitive, the local part is not (RFC 5321 2.4).
+    static func canonicalKey(_ address: String) -> String {
+        guard let at = address.lastIndex(of: "@") else { return address }
+        return String(address[..<at]) + "@" + address[address.index(after: at)...].lowercased()
+    }
+}

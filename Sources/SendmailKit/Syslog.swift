@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Log lines to syslog (facility mail) in Postfix's format, so that pflogsumm, logwatch and
+/// fail2ban read them: `QUEUEID: from=<sender>, size=N, nrcpt=M (queue active)`.
+public struct MailLog: Sendable {
+    public var ident: String
+    /// Also write each line to stderr (with -v).
+    public var echo: Bool
+
+    public init(ident: String, echo: Bool = false) {
+        self.ident = ident
+        self.echo = echo
+    }
+
+    public func info(_ line: String) { log(LOG_INFO, line) }
+    public func warning(_ line: String) { log(LOG_WARNING, "warning: " + line) }
+    public func error(_ line: String) { log(LOG_ERR, "error: " + line) }
+
+    private func log(_ priority: Int32, _ line: String) {
+        // Control characters never reach the log (a caller's value could forge log lines).
+        let clean = String(String.UnicodeScalarView(line.unicodeScalars.map { $0.value < 32 || $0.value == 127 ? "?" : $0 }))
+        ident.withCString { id in
+            openlog(id, LOG_PID, LOG_MAIL)
+            withVaList([clean]) { vsyslog(priority, "%s", $0) }
+            closelog()
+        }
+        if echo { Stderr.write("\(ident): \(clean)\n") }
+    }
+}
+
+/// Writes to stderr without Foundation.
+public enum Stderr {
+    public static func write(_ s: String) {
+        var bytes = Array(s.utf8)
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + off, $0.count - off) }
+            if n <= 0 { if errno == EINTR { continue }; return }
+            off += n
+        }
+    }
+}
+
+/// Writes to stdout without Foundation.
+public enum Stdout {
+    public static func write(_ s: String) {
+        let bytes = Array(s.utf8)
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(1, $0.baseAddress! + off, $0.count - off) }
+            if n <= 0 { if errno == EINTR { continue }; return }
+            off += n
+        }
+    }
+}

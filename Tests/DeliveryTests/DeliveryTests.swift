@@ -1,0 +1,222 @@
+import XCTest
+import Foundation
+import MailQueue
+import SMTPTestSupport
+@testable import SendmailKit
+
+/// The queue runner against the scripted SMTP server: every fault ends with the message
+/// delivered once, or still queued with a reason; never lost.
+final class DeliveryTests: XCTestCase {
+    var dir: String!
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "sealmail-delivery-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    /// A runtime whose relays are the given ports on 127.0.0.1 (plain SMTP).
+    func runtime(ports: [UInt16], extra: String = "") throws -> Runtime {
+        var text = "hostname = \"host.example.com\"\ndomain = \"example.com\"\nqueue_dir = \"\(dir!)/q\"\n\(extra)\n"
+        for p in ports { text += "[[relay]]\nhost = \"127.0.0.1\"\nport = \(p)\ntls = \"none\"\nconnect_timeout = 5\ncommand_timeout = 5\ndata_timeout = 5\n" }
+        let path = dir + "/cfg.toml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return try Runtime.load(configOption: path, verbose: false)
+    }
+
+    /// Queues a message through the real submission pipeline (stdin from a pipe).
+    @discardableResult
+    func queue(_ rt: Runtime, _ text: String = "To: a@x.example, b@y.example\nSubject: test\n\nbody\n.\nmore\n",
+               sender: String = "sender@example.com", args: [String] = ["-t", "-i"]) throws -> QueuedEnvelope {
+        var opts = try SendmailOptions.parse(args + ["-f", sender])
+        opts.deliveryMode = .queue
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
+        close(fds[1])
+        defer { close(fds[0]) }
+        return try Submission.submit(opts, runtime: rt, inputFD: fds[0]).envelope
+    }
+
+    func run(_ rt: Runtime, report: Bool = false) throws -> [String: MessageReport] {
+        var o = QueueRunOptions()
+        o.reportPermanentFailures = report
+        o.connections = 2
+        return try QueueRunner(runtime: rt, options: o).run()
+    }
+
+    func queued(_ rt: Runtime) throws -> [String] { try rt.spool.list() }
+
+    func testDeliversAndRemoves() throws {
+        let server = try ScriptedSMTPServer()
+        let rt = try runtime(ports: [server.port])
+        let e = try queue(rt)
+        let reports = try run(rt)
+        XCTAssertEqual(reports[e.id]?.accepted, ["a@x.example", "b@y.example"])
+        XCTAssertEqual(try queued(rt), [])
+        XCTAssertEqual(server.messages.count, 1)
+        let data = String(decoding: server.messages[0], as: UTF8.self)
+        XCTAssertTrue(data.contains("Subject: test\r\n"))
+        XCTAssertTrue(data.contains("\r\n..\r\nmore\r\n"), "lone dot must be stuffed on the wire:\n\(data)")
+        XCTAssertTrue(server.transcript().contains("MAIL FROM:<sender@example.com>"))
+    }
+
+    func testConnectionReusedAcrossMessagesWithOneSession() throws {
+        let server = try ScriptedSMTPServer()
+        let rt = try runtime(ports: [server.port])
+        for _ in 0..<5 { try queue(rt) }
+        var o = QueueRunOptions()
+        o.connections = 1
+        try QueueRunner(runtime: rt, options: o).run()
+        XCTAssertEqual(server.messages.count, 5)
+        XCTAssertEqual(server.connections.count, 1, "one session for the whole run")
+        XCTAssertEqual(try queued(rt), [])
+    }
+
+    /// A drop or a temporary error at every step: the message stays queued with a reason,
+    /// and a later run delivers it exactly once.
+    func testEveryTransientFaultKeepsTheMessage() throws {
+        let faults: [(String, ScriptStep)] = [
+            ("GREETING", .drop), ("GREETING", .reply("421 4.3.2 not now")), ("EHLO", .drop),
+            ("EHLO", .reply("421 4.3.2 closing")), ("MAIL", .drop), ("MAIL", .reply("451 4.3.0 try later")),
+            ("MAIL", .reply("452 4.3.1 no space")), ("RCPT", .drop), ("RCPT", .reply("451 4.7.1 greylisted")),
+            ("DATA", .drop), ("DATA", .reply("451 4.3.0 later")), (".", .drop), (".", .reply("451 4.3.0 queue full")),
+            ("GREETING", .reply("421 4.3.2 busy")), ("DATA", .replyThenDrop("354 go ahead")),
+        ]
+        for (event, step) in faults {
+            let server = try ScriptedSMTPServer(script: .init(steps: [event: [step]]))
+            let rt = try runtime(ports: [server.port])
+            try? FileManager.default.removeItem(atPath: dir + "/q")
+            let e = try queue(rt, "To: a@x.example\nSubject: fault \(event)\n\nbody\n")
+            try run(rt)
+            XCTAssertEqual(try queued(rt), [e.id], "\(event) \(step): message lost")
+            let state = try rt.spool.state(e.id)
+            XCTAssertEqual(state.recipients[0]?.status, .deferred, "\(event) \(step)")
+            XCTAssertFalse(state.recipients[0]?.reason.isEmpty ?? true)
+            XCTAssertEqual(state.attempts, 1)
+            XCTAssertNotNil(state.nextAttemptMicros)
+            let before = server.messages.count
+            try run(rt)  // forced: the script is used up, the server now accepts
+            XCTAssertEqual(try queued(rt), [], "\(event) \(step): not delivered on retry")
+            XCTAssertEqual(server.messages.count, before + 1, "\(event) \(step): delivered more than once")
+            server.stop()
+        }
+    }
+
+    func testNextRelayOnConnectionFailureOrTemporaryGreeting() throws {
+        let busy = try ScriptedSMTPServer(script: .init(steps: ["GREETING": [.reply("421 4.3.2 too busy")]]))
+        let good = try ScriptedSMTPServer()
+        // port 1 on loopback refuses connections
+        let rt = try runtime(ports: [1, busy.port, good.port])
+        let e = try queue(rt)
+        let reports = try run(rt)
+        XCTAssertEqual(reports[e.id]?.accepted.count, 2)
+        XCTAssertEqual(good.messages.count, 1)
+        XCTAssertEqual(busy.messages.count, 0)
+    }
+
+    func testMixedRecipientResults() throws {
+        let server = try ScriptedSMTPServer(script: .init(steps: [
+            "RCPT": [.reply("250 2.1.5 ok"), .reply("450 4.2.1 mailbox busy"), .reply("550 5.1.1 no such user")]]))
+        let rt = try runtime(ports: [server.port])
+        let e = try queue(rt, "To: ok@x.example, busy@x.example, gone@x.example\nSubject: mixed\n\nbody\n")
+        let r = try XCTUnwrap(try run(rt)[e.id])
+        XCTAssertEqual(r.accepted, ["ok@x.example"])
+        XCTAssertEqual(r.deferred.map(\.address), ["busy@x.example"])
+        XCTAssertEqual(r.failed.map(\.address), ["gone@x.example"])
+        // Still queued for the deferred recipient only, with the relay's reason for mailq.
+        XCTAssertTrue(try queued(rt).contains(e.id))
+        let entries = try QueueListing.entries(rt.spool, visibleTo: nil).entries
+        let entry = try XCTUnwrap(entries.first { $0.envelope.id == e.id })
+        XCTAssertEqual(entry.pendingRecipients.map(\.address), ["busy@x.example"])
+        XCTAssertTrue(entry.pendingRecipients[0].reason?.contains("450 4.2.1 mailbox busy") ?? false)
+        XCTAssertTrue(QueueListing.mailq(entries, utcOffset: 0).contains("450 4.2.1 mailbox busy"))
+        // The 5xx recipient was bounced to the sender: an RFC 3464 report with the null sender.
+        let bounce = try XCTUnwrap(server.messages.map { String(decoding: $0, as: UTF8.self) }
+            .first { $0.contains("multipart/report") })
+        XCTAssertTrue(bounce.contains("report-type=delivery-status"))
+        XCTAssertTrue(bounce.contains("Final-Recipient: rfc822; gone@x.example"))
+        XCTAssertTrue(bounce.contains("Status: 5.1.1"))
+        XCTAssertTrue(bounce.contains("Action: failed"))
+        XCTAssertTrue(bounce.contains("Subject: mixed"), "original message returned")
+        XCTAssertTrue(server.transcript(server.connections.count - 1).contains("MAIL FROM:<>")
+                      || server.connections.map { String(decoding: $0, as: UTF8.self) }.joined().contains("MAIL FROM:<>"))
+    }
+
+    func testNoBounceForNullSenderOrWhenReported() throws {
+        let server = try ScriptedSMTPServer(script: .init(steps: ["RCPT": [.reply("550 5.1.1 no"), .reply("550 5.1.1 no")]]))
+        let rt = try runtime(ports: [server.port])
+        try queue(rt, "To: a@x.example\n\nbody\n", sender: "")
+        try run(rt)
+        try queue(rt, "To: a@x.example\n\nbody\n")
+        try run(rt, report: true)
+        // (The scripted server accepts a pipelined DATA after refused recipients, so it may
+        // record empty transmissions; what matters is that no report went out.)
+        XCTAssertFalse(server.messages.contains { String(decoding: $0, as: UTF8.self).contains("multipart/report") },
+                       "no bounce may be sent")
+        let transcripts = server.connections.map { String(decoding: $0, as: UTF8.self) }.joined()
+        XCTAssertEqual(transcripts.components(separatedBy: "MAIL FROM:<>").count - 1, 1, "only the original null-sender message")
+        XCTAssertEqual(try queued(rt), [])
+    }
+
+    func testExpiredMessageIsBounced() throws {
+        let server = try ScriptedSMTPServer()
+        let rt = try runtime(ports: [server.port], extra: "max_queue_lifetime = 1")
+        let e = try queue(rt)
+        usleep(1_100_000)
+        try run(rt)
+        XCTAssertFalse(try queued(rt).contains(e.id))
+        XCTAssertEqual(server.messages.count, 1, "only the bounce goes out")
+        let bounce = String(decoding: server.messages[0], as: UTF8.self)
+        XCTAssertTrue(bounce.contains("Status: 4.4.7"))
+        XCTAssertTrue(bounce.contains("To: <sender@example.com>"))
+    }
+
+    func testNoRelayConfiguredDefers() throws {
+        let rt = try runtime(ports: [])
+        let e = try queue(rt)
+        try run(rt)
+        XCTAssertEqual(try queued(rt), [e.id])
+        XCTAssertTrue(try rt.spool.state(e.id).recipients[0]!.reason.contains("no relay configured"))
+    }
+
+    func testBusyLockedMessageIsSkipped() throws {
+        let server = try ScriptedSMTPServer()
+        let rt = try runtime(ports: [server.port])
+        let e = try queue(rt)
+        let lock = try XCTUnwrap(try rt.spool.lock(e.id))
+        try run(rt)
+        XCTAssertEqual(server.messages.count, 0, "a locked message belongs to another runner")
+        lock.unlock()
+        try run(rt)
+        XCTAssertEqual(server.messages.count, 1)
+    }
+
+    func testRetryScheduleIsHonouredWhenNotForced() throws {
+        let server = try ScriptedSMTPServer(script: .init(steps: ["MAIL": [.reply("451 4.3.0 later")]]))
+        let rt = try runtime(ports: [server.port])
+        let e = try queue(rt)
+        try run(rt)
+        var o = QueueRunOptions()
+        o.force = false
+        try QueueRunner(runtime: rt, options: o).run()
+        XCTAssertEqual(try queued(rt), [e.id], "not due yet: left alone")
+        XCTAssertEqual(server.count("MAIL"), 1)
+    }
+
+    func testRetryBackoff() {
+        let s = RetrySchedule()
+        XCTAssertEqual(s.nextAttempt(afterAttempts: 1, nowMicros: 0), 300_000_000)
+        XCTAssertEqual(s.nextAttempt(afterAttempts: 2, nowMicros: 0), 600_000_000)
+        XCTAssertEqual(s.nextAttempt(afterAttempts: 10, nowMicros: 0), 4_000_000_000)
+    }
+
+    func testExitStatusForInteractiveRefusals() {
+        XCTAssertEqual(Delivery.code(forStatus: "5.1.1"), .noUser)
+        XCTAssertEqual(Delivery.code(forStatus: "5.6.0"), .dataErr)
+        XCTAssertEqual(Delivery.code(forStatus: "5.3.4"), .dataErr)
+        XCTAssertEqual(Delivery.code(forStatus: "5.7.1"), .unavailable)
+    }
+}

@@ -1,0 +1,121 @@
+import XCTest
+@testable import MailPolicy
+
+final class ConfigParserTests: XCTestCase {
+    func parse(_ text: String) -> Result<SealmailConfig, ConfigErrors> { ConfigParser.parse(text, path: "t.toml") }
+
+    func diagnostics(_ text: String) -> [String] {
+        guard case .failure(let e) = parse(text) else { return [] }
+        return e.diagnostics.map(\.description)
+    }
+
+    func testDesignExampleParses() throws {
+        let text = """
+        hostname = "host.example.com"      # EHLO name
+        domain = "example.com"
+        queue_dir = "/var/spool/sealmail"
+        delivery = "background"
+        aliases = "/etc/aliases"
+
+        [[relay]]
+        host = "smtp.example.com"
+        port = 587
+        tls = "starttls"
+        tls_verify = true
+        ca_file = "/etc/sealmail/relay-ca.pem"
+        auth = "auto"
+        user = "alerts@example.com"
+        password_file = "/etc/sealmail/relay.secret"
+
+        [smime]
+        certificates = "/etc/sealmail/certs"
+        digest = "sha256"
+        cipher = "aes-256-cbc"
+
+        [[smime.sign]]
+        from = ["*@example.com"]
+        certificate = "/etc/sealmail/keys/example.crt"
+        key = "/etc/sealmail/keys/example.key"
+        chain = "/etc/sealmail/keys/chain.pem"
+        users = ["*"]
+
+        [[smime.encrypt]]
+        to = ["*@partner.example"]
+        mode = "required"
+        """
+        let c = try parse(text).get()
+        XCTAssertEqual(c.hostname, "host.example.com")
+        XCTAssertEqual(c.delivery, .background)
+        XCTAssertEqual(c.relays.count, 1)
+        XCTAssertEqual(c.relays[0].port, 587)
+        XCTAssertEqual(c.relays[0].tls, .starttls)
+        XCTAssertEqual(c.relays[0].auth, .auto)
+        XCTAssertEqual(c.relays[0].line, 7)
+        XCTAssertEqual(c.smime.sign.first?.from, ["*@example.com"])
+        XCTAssertEqual(c.smime.sign.first?.unauthorised, "refuse")
+        XCTAssertEqual(c.smime.encrypt.first?.mode, .required)
+    }
+
+    func testEmptyConfigIsDefaults() throws {
+        let c = try parse("").get()
+        XCTAssertEqual(c.queueDir, "/var/spool/sealmail")
+        XCTAssertEqual(c.delivery, .background)
+        XCTAssertEqual(c.maxQueueLifetime, 5 * 86400)
+    }
+
+    func testUnknownKeysAreErrorsWithLines() {
+        let d = diagnostics("""
+        hostname = "h.example"
+        colour = "blue"
+        [[relay]]
+        host = "a.example"
+        prot = 25
+        [[relay]]
+        host = "b.example"
+        tls = "maybe"
+        [smime]
+        digest = "sha256"
+        [[smime.sign]]
+        from = "*@x"
+        certificate = "c"
+        key = "k"
+        userz = ["*"]
+        """)
+        XCTAssertEqual(d, [
+            "line 2: unknown key \"colour\" at top level",
+            "line 5: unknown key \"prot\" in [relay]",
+            "line 8: tls = \"maybe\" is not one of none | starttls | tls",
+            "line 15: unknown key \"userz\" in [smime.sign]",
+        ])
+    }
+
+    func testTypeErrorsAndSyntaxErrors() {
+        XCTAssertEqual(diagnostics("hostname = 5"), ["line 1: hostname must be a string"])
+        XCTAssertEqual(diagnostics("delivery = \"later\""), ["line 1: delivery = \"later\" is not one of background | interactive | queue"])
+        XCTAssertEqual(diagnostics("queue_dir = \"relative\""), ["line 1: queue_dir must be an absolute path"])
+        XCTAssertEqual(diagnostics("[[relay]]\nhost = \"a\"\nport = 70000"), ["line 3: port = 70000 is out of range 1...65535"])
+        XCTAssertEqual(diagnostics("hostname = \"bad host\""), ["line 1: hostname = \"bad host\" is not a host name"])
+        let syntax = diagnostics("a = [\nb = 1")
+        XCTAssertEqual(syntax.count, 1)
+        XCTAssertTrue(syntax[0].contains("TOML syntax"), syntax[0])
+        XCTAssertTrue(diagnostics("[[smime.encrypt]]\nto = \"*@x\"\nmode = \"sometimes\"")[0].contains("never | opportunistic | required"))
+    }
+
+    func testRelayDefaultsAndConsistency() throws {
+        let c = try parse("[[relay]]\nhost = \"a\"\ntls = \"tls\"\n[[relay]]\nhost = \"b\"\ntls = \"none\"").get()
+        XCTAssertEqual(c.relays.map(\.port), [465, 25])
+        XCTAssertEqual(c.relays.map(\.auth), [.none, .none])
+        XCTAssertTrue(c.relays[0].tlsVerify)
+        XCTAssertFalse(c.relays[0].allowPlaintextAuth)
+        XCTAssertEqual(diagnostics("[[relay]]\nhost = \"a\"\nauth = \"plain\""), ["line 3: auth = \"plain\" needs user"])
+        XCTAssertEqual(diagnostics("[[relay]]\nhost = \"a\"\nuser = \"u\"\npassword_file = \"f\"\npassword_command = \"c\"").count, 1)
+    }
+
+    func testDurations() {
+        XCTAssertEqual(Duration.parse("5d"), 432000)
+        XCTAssertEqual(Duration.parse("1h30m"), 5400)
+        XCTAssertEqual(Duration.parse("90"), 90)
+        XCTAssertNil(Duration.parse("5x"))
+        XCTAssertNil(Duration.parse("h"))
+    }
+}

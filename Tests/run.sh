@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The test command of README.md (and what CI runs): installs what the tests need from
+# Debian, builds, and runs every test. Servers the tests use (aiosmtpd, smtp-sink, ...) are
+# started and stopped by the tests themselves, on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pkg in libssl-dev libbsd-dev pkg-config openssl gpgsm python3-aiosmtpd postfix; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "Tests/run.sh: missing packages (${need[*]}); run as root or install them" >&2
+        exit 1
+    fi
+    echo "Tests/run.sh: installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    # Postfix only for its smtp-sink and its sendmail (compared with ours): no daemon, no config.
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+
+swift build --build-tests
+set +e
+swift test --skip-build 2>&1 | tee /tmp/sealmail-swift-test.log | grep -vE "^Test Case '.*' (started|passed)"
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+    echo "Tests/run.sh: swift test failed ($status)" >&2
+    exit "$status"
+fi
+if [ -x compat/run ]; then
+    compat/run
+fi
