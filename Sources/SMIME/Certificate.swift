@@ -111,6 +111,7 @@ public final class Certificate {
     /// Public key kinds that matter for S/MIME (RFC 8551 2.2, 2.3).
     public enum KeyAlgorithm: Equatable, CustomStringConvertible {
         case rsa(bits: Int), ec(bits: Int), ed25519, x25519, other
+        /// "RSA-2048", "EC P-256", …
         public var description: String {
             switch self {
             case .rsa(let bits): return "RSA-\(bits)"

@@ -8,10 +8,13 @@ import Foundation
 public final class CertificateStore {
     /// A certificate and the file it came from.
     public struct Entry {
+        /// The certificate.
         public let certificate: Certificate
+        /// The file it was read from.
         public let path: String
     }
 
+    /// The folder read.
     public let directory: String
     /// Every certificate read, in file-name order.
     public let entries: [Entry]
@@ -92,16 +95,22 @@ public final class CertificateStore {
 
     /// A candidate certificate with the reasons it cannot be used (none: usable).
     public struct Candidate {
+        /// The certificate and its file.
         public let entry: Entry
+        /// Why it cannot be used (RFC 8550 6); empty when usable.
         public let problems: [CertificateProblem]
+        /// Whether there is no problem.
         public var isUsable: Bool { problems.isEmpty }
     }
 
     /// The result of `select`: the certificate to use, if any, and every other candidate
     /// (usable but older, or rejected with reasons).
     public struct Selection {
+        /// The address looked up.
         public let address: String
+        /// The certificate to use: the newest usable one.
         public let chosen: Candidate?
+        /// Every other candidate: older usable ones, and rejected ones with their reasons.
         public let others: [Candidate]
         /// The chosen certificate, or `.unusableCertificate` explaining why there is none.
         public func certificate() throws -> Certificate {

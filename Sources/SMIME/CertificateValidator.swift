@@ -25,8 +25,11 @@ public struct CertificateProblem: Equatable, CustomStringConvertible, Sendable {
         case untrustedChain = "untrusted chain"
         case unsupportedKey = "unsupported key"
     }
+    /// The class of problem.
     public let kind: Kind
+    /// The specifics (dates, the missing usage, OpenSSL's chain error).
     public let detail: String
+    /// `kind: detail`.
     public var description: String { "\(kind.rawValue): \(detail)" }
 }
 
@@ -34,10 +37,12 @@ public struct CertificateProblem: Equatable, CustomStringConvertible, Sendable {
 /// extended key usage (RFC 8550 4.4.2, 4.4.4), and, when trust settings are given, the chain
 /// to the anchors and revocation by a CRL of the certificate's issuer (RFC 8550 4.1).
 public struct CertificateValidator {
+    /// Anchors and CRLs; nil checks only validity period and key purposes.
     public let trust: TrustSettings?
     /// Certificates that may serve as intermediates (e.g. the rest of a certificate store).
     public let intermediates: [Certificate]
 
+    /// A validator over `trust`, with extra untrusted `intermediates` for chain building.
     public init(trust: TrustSettings?, intermediates: [Certificate] = []) {
         self.trust = trust
         self.intermediates = intermediates

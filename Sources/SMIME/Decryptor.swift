@@ -8,7 +8,9 @@ import CMailShim
 /// and certificate: RSA (PKCS #1 v1.5 or OAEP) key transport and ECDH key agreement. OpenSSL
 /// holds the whole message in memory while decrypting.
 public struct SMIMEDecryptor {
+    /// The recipient's certificate (selects its RecipientInfo).
     public let certificate: Certificate
+    /// The recipient's private key.
     public let key: PrivateKey
 
     /// Pairs a recipient key and certificate; throws `.keyMismatch` if they do not belong together.

@@ -1,5 +1,7 @@
-// A small header-block reader for the S/MIME transform (RFC 5322 2.2, RFC 2045 5.1). It exists
-// until MailMessage's parser lands; it works on bytes and keeps each field's raw form so a
+// A small header-block reader for the S/MIME transform (RFC 5322 2.2, RFC 2045 5.1). It was
+// written before MailMessage's parser landed and is to be swapped for it (MailMessage's
+// HeaderBlock / HeaderField); until then it stays internal (no name clash: SMIME does not import
+// MailMessage's HeaderField into these files); it works on bytes and keeps each field's raw form so a
 // copied field is byte-identical except for line endings (made CRLF).
 
 /// One header field: its name, raw lines (CRLF-terminated, folding kept) and unfolded value.

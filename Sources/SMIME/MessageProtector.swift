@@ -17,8 +17,10 @@ import CMailShim
 /// signing, each recipient's for encryption (RFC 8550 4.4), at `Protection.now`, and against
 /// `Protection.trust` when given. Nothing is written when a check fails.
 public struct MessageProtector {
+    /// What to do.
     public let protection: Protection
 
+    /// A protector for `protection`.
     public init(_ protection: Protection) { self.protection = protection }
 
     /// Protects the message in the file at `path`, writing the result to `output`.

@@ -105,18 +105,27 @@ public enum CertificateInclusion: Sendable {
 
 /// How to sign.
 public struct SigningOptions: Sendable {
+    /// The digest (RFC 8551 2.1); SHA-256 by default.
     public var digest: DigestAlgorithm = .sha256
+    /// Detached (multipart/signed) or opaque; a signature inside an encryption is always
+    /// detached (RFC 8551 3.7, the form clients expect after decrypting).
     public var form: SignatureForm = .detached
+    /// The scheme for RSA keys (ignored for EC keys: ECDSA).
     public var rsaScheme: RSASignatureScheme = .pkcs1v15
+    /// Which certificates the SignedData carries.
     public var certificates: CertificateInclusion = .signer
+    /// The defaults: SHA-256, detached, PKCS #1 v1.5, signer certificate only.
     public init() {}
 }
 
 /// How to encrypt. ECDH P-256 key agreement (RFC 5753) is used for EC recipients, with the
 /// SHA-256 KDF and an AES key wrap as strong as the content cipher (RFC 8551 2.3).
 public struct EncryptionOptions: Sendable {
+    /// The content cipher; AES-256-CBC by default.
     public var cipher: ContentCipher = .aes256CBC
+    /// Key transport for RSA recipients; PKCS #1 v1.5 by default.
     public var rsaKeyTransport: RSAKeyTransport = .pkcs1v15
+    /// The defaults: AES-256-CBC, RSA PKCS #1 v1.5.
     public init() {}
 }
 
@@ -129,6 +138,7 @@ public final class TrustSettings {
     /// Revocation lists; a certificate whose issuer has one here is checked against it.
     public let crls: [RevocationList]
 
+    /// Trust settings from loaded certificates and CRLs.
     public init(anchors: [Certificate], intermediates: [Certificate] = [], crls: [RevocationList] = []) {
         self.anchors = anchors
         self.intermediates = intermediates
@@ -157,10 +167,12 @@ public final class TrustSettings {
 public struct Protection {
     /// The signer, or nil not to sign.
     public var signer: SigningIdentity?
+    /// How to sign.
     public var signing = SigningOptions()
     /// One RecipientInfo per certificate (include the sender's own to keep a readable copy,
     /// RFC 8551 3.3); empty not to encrypt.
     public var recipients: [Certificate] = []
+    /// How to encrypt.
     public var encryption = EncryptionOptions()
     /// RFC 9788 header protection: the protected entity carries the real header fields; when
     /// encrypting, the outer Subject becomes `[...]`.
@@ -171,6 +183,7 @@ public struct Protection {
     /// The clock for validity checks.
     public var now: () -> Date = Date.init
 
+    /// Sign with `signer` (if any) and encrypt to `recipients` (if any).
     public init(signer: SigningIdentity? = nil, recipients: [Certificate] = []) {
         self.signer = signer
         self.recipients = recipients

@@ -9,8 +9,11 @@ import COpenSSL
 public struct SMIMEError: Error, CustomStringConvertible, Equatable {
     /// What went wrong, as a stable machine-readable code.
     public struct Code: RawRepresentable, Hashable, CustomStringConvertible, Sendable {
+        /// The code's stable name.
         public let rawValue: String
+        /// A code by name (for codes added later).
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// The code's name.
         public var description: String { rawValue }
 
         /// A file could not be opened or read (permissions, missing).

@@ -28,11 +28,14 @@ public struct SignerSummary {
 /// `trust` enforced, at an injectable time (RFC 8550 6: never the message's signingTime).
 /// OpenSSL holds the whole message in memory while verifying.
 public struct SMIMEVerifier {
+    /// Anchors, intermediates and CRLs.
     public var trust: TrustSettings
+    /// The time certificates are checked at (injectable; never the message's signingTime).
     public var now: () -> Date = Date.init
     /// Extra certificates that may help build the chain (intermediates not in the message).
     public var extraCertificates: [Certificate] = []
 
+    /// A verifier trusting `trust`.
     public init(trust: TrustSettings) { self.trust = trust }
 
     /// Verifies the message in `path` (or standard input when nil), writes the signed content
