@@ -57,6 +57,11 @@ struct CanonicalPlanner {
 
     private func leaf(fields: [HeaderField], type: ContentType, body: Range<Int>) throws -> CanonicalEntity {
         let cte = (fields.last { $0.lowercasedName == "content-transfer-encoding" }?.value ?? "7bit").lowercased()
+        // A composite type that could not be walked (no delimiter found, too deep) must keep an
+        // identity encoding (RFC 2045 6.4): copy it.
+        if type.type == "multipart" || type.type == "message" {
+            return CanonicalEntity(headerFields: fields, body: [.copy(body)])
+        }
         switch cte {
         case "base64":
             return CanonicalEntity(headerFields: fields, body: [.copy(body)])

@@ -48,6 +48,11 @@ final class CanonicalisationTests: XCTestCase {
                        + "--zz--\r\nepilogue\r\n")
     }
 
+    func testUnwalkableMultipartIsCopiedNotReencoded() throws {
+        XCTAssertEqual(try canonical("Content-Type: multipart/mixed; boundary=nope\r\n\r\nFrom x\r\n\u{00e9}\r\n"),
+                       "Content-Type: multipart/mixed; boundary=nope\r\n\r\nFrom x\r\n\u{00e9}\r\n")
+    }
+
     func testExistingQuotedPrintableIsProtected() throws {
         let out = try canonical("Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
                                 + "From here \r\nok=3D\r\n")
