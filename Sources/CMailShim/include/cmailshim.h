@@ -3,5 +3,6 @@
 #ifndef CMAILSHIM_H
 #define CMAILSHIM_H
 #include "cmailshim_common.h"
+#include "cmailshim_cms.h"
 #include "cmailshim_tls.h"
 #endif

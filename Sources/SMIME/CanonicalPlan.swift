@@ -1,0 +1,139 @@
+// Pass one of canonicalisation (RFC 8551 3.1): walk the MIME structure of the message on disk
+// and decide, for each leaf, how it is written: copied with CRLF line ends, or given a 7-bit
+// transfer encoding (quoted-printable for text, base64 otherwise). Only offsets and small
+// header blocks are kept in memory.
+
+/// One step of writing the canonical entity.
+enum Segment {
+    /// These bytes as they are.
+    case literal([UInt8])
+    /// The range, line ends made CRLF.
+    case copy(Range<Int>)
+    /// The range (text) encoded quoted-printable (RFC 2045 6.7), line ends as hard breaks.
+    case quotedPrintable(Range<Int>)
+    /// The range is already quoted-printable: protect `From `, trailing white space, 8-bit.
+    case quotedPrintableFixup(Range<Int>)
+    /// The range encoded base64 (RFC 2045 6.8), 76-character CRLF lines.
+    case base64(Range<Int>)
+}
+
+/// The canonical MIME entity to protect: its header fields and the body's segments.
+struct CanonicalEntity {
+    var headerFields: [HeaderField]
+    var body: [Segment]
+}
+
+/// Walks a MIME entity stored in a file.
+struct CanonicalPlanner {
+    let file: InputFile
+    let maxDepth = 32
+
+    /// Plans the entity formed by `contentFields` (the Content-* fields of the message) and the
+    /// body in `body`.
+    func plan(contentFields: [HeaderField], body: Range<Int>) throws -> CanonicalEntity {
+        var fields = contentFields
+        if !fields.contains(where: { $0.lowercasedName == "content-type" }) {
+            let stats = try file.bodyStats(body)
+            let charset = stats.has8Bit ? "utf-8" : "us-ascii"
+            fields.insert(HeaderField(name: "Content-Type", value: "text/plain; charset=\(charset)"), at: 0)
+        }
+        return try entity(fields: fields, body: body, depth: 0)
+    }
+
+    private func entity(fields: [HeaderField], body: Range<Int>, depth: Int) throws -> CanonicalEntity {
+        let type = fields.last { $0.lowercasedName == "content-type" }.flatMap { ContentType($0.value) }
+            ?? .defaultText
+        if depth < maxDepth, type.type == "multipart", let boundary = type.parameter("boundary"), !boundary.isEmpty,
+           let segments = try multipart(boundary: Array(boundary.utf8), body: body, depth: depth) {
+            return CanonicalEntity(headerFields: fields, body: segments)
+        }
+        if depth < maxDepth, type.mediaType == "message/rfc822" {
+            let inner = try file.headerBlock(at: body.lowerBound, limit: body.upperBound)
+            let nested = try entity(fields: inner.fields, body: inner.bodyStart..<body.upperBound, depth: depth + 1)
+            return CanonicalEntity(headerFields: fields, body: [.literal(render(nested.headerFields))] + nested.body)
+        }
+        return try leaf(fields: fields, type: type, body: body)
+    }
+
+    private func leaf(fields: [HeaderField], type: ContentType, body: Range<Int>) throws -> CanonicalEntity {
+        let cte = (fields.last { $0.lowercasedName == "content-transfer-encoding" }?.value ?? "7bit").lowercased()
+        // A composite type that could not be walked (no delimiter found, too deep) must keep an
+        // identity encoding (RFC 2045 6.4): copy it.
+        if type.type == "multipart" || type.type == "message" {
+            return CanonicalEntity(headerFields: fields, body: [.copy(body)])
+        }
+        switch cte {
+        case "base64":
+            return CanonicalEntity(headerFields: fields, body: [.copy(body)])
+        case "quoted-printable":
+            return CanonicalEntity(headerFields: fields, body: [.quotedPrintableFixup(body)])
+        case "7bit", "8bit", "binary":
+            let stats = try file.bodyStats(body)
+            guard stats.needsEncoding else { return CanonicalEntity(headerFields: fields, body: [.copy(body)]) }
+            let isText = type.type == "text" && !stats.hasNUL
+            var rewritten = fields.filter { $0.lowercasedName != "content-transfer-encoding" }
+            rewritten.append(HeaderField(name: "Content-Transfer-Encoding", value: isText ? "quoted-printable" : "base64"))
+            return CanonicalEntity(headerFields: rewritten, body: [isText ? .quotedPrintable(body) : .base64(body)])
+        default:
+            return CanonicalEntity(headerFields: fields, body: [.copy(body)])
+        }
+    }
+
+    /// The delimiter lines of a multipart body (RFC 2046 5.1.1); nil when there is none.
+    private func multipart(boundary: [UInt8], body: Range<Int>, depth: Int) throws -> [Segment]? {
+        var delimiters: [(line: ScannedLine, isClose: Bool)] = []
+        let dash = Array("--".utf8) + boundary
+        try file.scanLines(body, prefixLimit: dash.count + 80) { line in
+            guard line.prefix.count >= dash.count, line.prefix.starts(with: dash) else { return true }
+            let rest = line.prefix.dropFirst(dash.count)
+            let isClose = rest.starts(with: "--".utf8)
+            let tail = isClose ? rest.dropFirst(2) : rest
+            guard line.length == line.prefix.count, tail.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) else { return true }
+            delimiters.append((line, isClose))
+            return !isClose
+        }
+        guard let first = delimiters.first, !first.isClose else { return nil }
+        var segments: [Segment] = []
+        let open = dash + [0x0D, 0x0A]
+        if first.line.start > body.lowerBound {
+            segments.append(.copy(body.lowerBound..<contentEnd(before: first.line.start, from: body.lowerBound)))
+            segments.append(.literal([0x0D, 0x0A]))
+        }
+        for (index, delimiter) in delimiters.enumerated() where !delimiter.isClose {
+            segments.append(.literal(open))
+            let partStart = delimiter.line.start + delimiter.line.length + delimiter.line.terminator
+            let next = index + 1 < delimiters.count ? delimiters[index + 1].line.start : body.upperBound
+            let partEnd = index + 1 < delimiters.count ? contentEnd(before: next, from: partStart) : next
+            let header = try file.headerBlock(at: partStart, limit: max(partStart, partEnd))
+            let part = try entity(fields: header.fields, body: header.bodyStart..<max(header.bodyStart, partEnd),
+                                  depth: depth + 1)
+            segments.append(.literal(render(part.headerFields)))
+            segments += part.body
+            segments.append(.literal([0x0D, 0x0A]))
+        }
+        segments.append(.literal(dash + Array("--\r\n".utf8)))
+        if let close = delimiters.last, close.isClose {
+            let epilogue = close.line.start + close.line.length + close.line.terminator
+            if epilogue < body.upperBound { segments.append(.copy(epilogue..<body.upperBound)) }
+        }
+        return segments
+    }
+
+    /// The end of content before a delimiter line at `delimiterStart`: the CRLF (or LF) in
+    /// front of it belongs to the delimiter (RFC 2046 5.1.1).
+    private func contentEnd(before delimiterStart: Int, from start: Int) -> Int {
+        guard delimiterStart > start, let tail = try? file.bytes(max(start, delimiterStart - 2)..<delimiterStart) else {
+            return delimiterStart
+        }
+        if tail.count == 2 && tail == [0x0D, 0x0A] { return delimiterStart - 2 }
+        if tail.last == 0x0A { return delimiterStart - 1 }
+        return delimiterStart
+    }
+}
+
+/// A header block: the fields (CRLF) and the empty line.
+func render(_ fields: [HeaderField]) -> [UInt8] {
+    var out: [UInt8] = []
+    for field in fields { out += field.raw }
+    return out + [0x0D, 0x0A]
+}

@@ -1,0 +1,62 @@
+// RFC 9788 header protection, sending side: which outer fields go inside, what the outer ones
+// become, and how the protected entity's header block is marked.
+
+/// The header fields of the outgoing message, split into the outer (unprotected) header and the
+/// fields added to the protected entity.
+struct ProtectedHeaders {
+    /// Fields written outside, before MIME-Version and the S/MIME Content-Type.
+    var outer: [HeaderField]
+    /// Fields prepended to the protected entity's header block (empty without protection).
+    var inner: [HeaderField]
+    /// Parameters appended to the protected entity's Content-Type.
+    var contentTypeParameters: String
+
+    /// Fields that are never copied inside: trace fields belong to the transport.
+    private static let transportOnly: Set<String> = ["received", "return-path", "bcc", "resent-bcc"]
+
+    /// Without header protection: everything outside (Bcc never reaches here: the submission
+    /// removes it).
+    init(plain outer: [HeaderField]) {
+        self.outer = outer
+        inner = []
+        contentTypeParameters = ""
+    }
+
+    /// With header protection (RFC 9788 2, hcp_baseline): the protected entity carries a copy
+    /// of every non-trace field; when encrypting, the outer Subject is `[...]` and each outer
+    /// field that differs or not is recorded as `HP-Outer` inside.
+    init(protecting fields: [HeaderField], encrypting: Bool) {
+        let copied = fields.filter { !Self.transportOnly.contains($0.lowercasedName) && !$0.name.isEmpty }
+        var outer: [HeaderField] = []
+        for field in fields where field.lowercasedName != "bcc" {
+            if encrypting && field.lowercasedName == "subject" {
+                outer.append(HeaderField(name: field.name, value: "[...]"))
+            } else {
+                outer.append(field)
+            }
+        }
+        var inner = copied
+        if encrypting {
+            for field in outer where !Self.transportOnly.contains(field.lowercasedName) {
+                inner.append(HeaderField(raw: Array("HP-Outer: ".utf8) + field.raw))
+            }
+        }
+        self.outer = outer
+        self.inner = inner
+        contentTypeParameters = encrypting ? "; hp=\"cipher\"; protected-headers=\"v1\""
+                                           : "; hp=\"clear\"; protected-headers=\"v1\""
+    }
+
+    /// The protected entity's header block: inner fields, then `contentFields` with the
+    /// Content-Type marked.
+    func entityFields(_ contentFields: [HeaderField]) -> [HeaderField] {
+        guard !contentTypeParameters.isEmpty else { return contentFields }
+        let marked = contentFields.map { field -> HeaderField in
+            guard field.lowercasedName == "content-type" else { return field }
+            var raw = field.raw
+            raw.removeLast(2)   // CRLF
+            return HeaderField(raw: raw + Array(contentTypeParameters.utf8) + [0x0D, 0x0A])
+        }
+        return inner + marked
+    }
+}

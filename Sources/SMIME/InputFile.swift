@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A message on disk, read with pread so two passes (scan, then transform) need no buffering of
+/// the whole message. The descriptor must be a regular (seekable) file; it is not closed.
+final class InputFile {
+    let fd: Int32
+    let size: Int
+    let name: String?
+    private let ownsFD: Bool
+
+    /// Wraps an open descriptor of a regular file.
+    init(fd: Int32, name: String? = nil) throws {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw SMIMEError(.unreadableFile, String(cString: strerror(errno)), path: name, openSSLErrors: [])
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw SMIMEError(.badMessage, "the message must be a regular file (it is read twice)", path: name,
+                             openSSLErrors: [])
+        }
+        self.fd = fd
+        self.size = Int(st.st_size)
+        self.name = name
+        self.ownsFD = false
+    }
+
+    /// Opens a file by path.
+    init(path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw SMIMEError(.unreadableFile, String(cString: strerror(errno)), path: path, openSSLErrors: [])
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw SMIMEError(.badMessage, "not a regular file", path: path, openSSLErrors: [])
+        }
+        self.fd = fd
+        self.size = Int(st.st_size)
+        self.name = path
+        self.ownsFD = true
+    }
+
+    deinit { if ownsFD { close(fd) } }
+
+    /// Reads up to `buffer.count` bytes at `offset`; returns the count (0 at the end).
+    func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SMIMEError(.unreadableFile, String(cString: strerror(errno)), path: name, openSSLErrors: [])
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
+    /// Calls `body` with consecutive chunks of `range` (at most `chunkSize` bytes each).
+    func forEachChunk(_ range: Range<Int>, chunkSize: Int = 1 << 16,
+                      _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            let want = min(chunkSize, range.upperBound - offset)
+            let got = try read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]))
+            guard got > 0 else {
+                throw SMIMEError(.badMessage, "the file shrank while it was read", path: name, openSSLErrors: [])
+            }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
+            offset += got
+        }
+    }
+
+    /// The bytes of a (small) range.
+    func bytes(_ range: Range<Int>) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: range.count)
+        let got = try out.withUnsafeMutableBytes { try read(at: range.lowerBound, into: $0) }
+        return Array(out.prefix(got))
+    }
+
+    /// Reads a header block at `offset` (up to `limit`): returns the fields and where the body
+    /// starts (after the empty line). `maxSize` bounds the block.
+    func headerBlock(at offset: Int, limit: Int, maxSize: Int = 1 << 20) throws -> (fields: [HeaderField], bodyStart: Int) {
+        var block: [UInt8] = []
+        var at = offset
+        var lineStart = 0
+        while at < limit {
+            let chunk = try bytes(at..<min(limit, at + 8192))
+            if chunk.isEmpty { break }
+            block += chunk
+            at += chunk.count
+            while let nl = block[lineStart...].firstIndex(of: 0x0A) {
+                let line = block[lineStart..<nl]
+                if line.isEmpty || (line.count == 1 && line.first == 0x0D) {
+                    return (parseHeaderFields(block[0..<lineStart]), offset + nl + 1)
+                }
+                lineStart = nl + 1
+            }
+            guard block.count <= maxSize else {
+                throw SMIMEError(.badMessage, "header block larger than \(maxSize) bytes", path: name, openSSLErrors: [])
+            }
+        }
+        // No empty line: everything up to the limit is header (a message without a body).
+        return (parseHeaderFields(block[...]), limit)
+    }
+}

@@ -1,0 +1,115 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One line of a file range, as seen by `InputFile.scanLines`.
+struct ScannedLine {
+    /// Offset of the first byte of the line.
+    var start = 0
+    /// Length without the line terminator.
+    var length = 0
+    /// Length of the terminator: 2 (CRLF), 1 (LF) or 0 (last line without one).
+    var terminator = 0
+    /// The first bytes of the line (at most the scanner's `prefixLimit`).
+    var prefix: [UInt8] = []
+    /// The last byte before the terminator, if the line is not empty.
+    var last: UInt8? = nil
+}
+
+/// What a leaf's body contains, for the choice of a transfer encoding (RFC 8551 3.1).
+struct BodyStats {
+    var has8Bit = false
+    var hasNUL = false
+    var hasBareCR = false
+    var longestLine = 0
+    var hasFromLine = false
+    var hasTrailingSpace = false
+
+    /// Whether a 7-bit, relay-proof form is needed before signing (RFC 8551 3.1.3, 3.1.4):
+    /// 8-bit or NUL bytes, bare CR, lines over 76 octets, `From ` lines, trailing white space.
+    var needsEncoding: Bool {
+        has8Bit || hasNUL || hasBareCR || longestLine > 76 || hasFromLine || hasTrailingSpace
+    }
+}
+
+extension InputFile {
+    /// Calls `body` for each line of `range` (stop by returning false).
+    func scanLines(_ range: Range<Int>, prefixLimit: Int, _ body: (ScannedLine) throws -> Bool) throws {
+        var line = ScannedLine(start: range.lowerBound)
+        var pendingCR = false   // the previous chunk ended in CR: maybe the first half of CRLF
+        var stop = false
+        var offset = range.lowerBound
+        try forEachChunk(range) { chunk in
+            if stop { return }
+            let base = chunk.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var i = 0
+            while i < chunk.count && !stop {
+                let rest = chunk.count - i
+                let nlPtr = memchr(base + i, 0x0A, rest)
+                let end = nlPtr.map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? chunk.count
+                // Bytes base[i..<end] belong to the current line's content (maybe minus a CR).
+                if end > i {
+                    if pendingCR { line.length += 1; line.last = 0x0D; pendingCR = false }
+                    var contentEnd = end
+                    if nlPtr != nil && base[end - 1] == 0x0D { contentEnd -= 1 }
+                    else if nlPtr == nil && base[end - 1] == 0x0D { contentEnd -= 1; pendingCR = true }
+                    if line.prefix.count < prefixLimit && contentEnd > i {
+                        let take = min(prefixLimit - line.prefix.count, contentEnd - i)
+                        line.prefix.append(contentsOf: UnsafeBufferPointer(start: base + i, count: take))
+                    }
+                    if contentEnd > i { line.last = base[contentEnd - 1] }
+                    line.length += contentEnd - i
+                }
+                if nlPtr != nil {
+                    line.terminator = (pendingCR || (end > i && base[end - 1] == 0x0D)) ? 2 : 1
+                    pendingCR = false
+                    stop = try !body(line)
+                    line = ScannedLine(start: offset + end + 1)
+                }
+                i = end + 1
+            }
+            offset += chunk.count
+        }
+        if !stop && (line.length > 0 || pendingCR) {
+            if pendingCR { line.length += 1; line.last = 0x0D }
+            _ = try body(line)
+        }
+    }
+
+    /// Statistics of `range` for `BodyStats.needsEncoding`.
+    func bodyStats(_ range: Range<Int>) throws -> BodyStats {
+        var stats = BodyStats()
+        try scanLines(range, prefixLimit: 5) { line in
+            stats.longestLine = max(stats.longestLine, line.length)
+            if line.prefix.count == 5 && line.prefix.elementsEqual("From ".utf8) { stats.hasFromLine = true }
+            if line.last == 0x20 || line.last == 0x09 { stats.hasTrailingSpace = true }
+            return true
+        }
+        try forEachChunk(range) { chunk in
+            if stats.has8Bit && stats.hasNUL && stats.hasBareCR { return }
+            let base = chunk.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            if !stats.hasNUL && memchr(base, 0, chunk.count) != nil { stats.hasNUL = true }
+            if !stats.has8Bit { stats.has8Bit = Self.hasHighBit(chunk) }
+            if !stats.hasBareCR {
+                var p = 0
+                while p < chunk.count, let cr = memchr(base + p, 0x0D, chunk.count - p) {
+                    let at = UnsafeRawPointer(cr) - UnsafeRawPointer(base)
+                    if at + 1 < chunk.count && base[at + 1] != 0x0A { stats.hasBareCR = true; break }
+                    p = at + 1
+                }
+            }
+        }
+        return stats
+    }
+
+    private static func hasHighBit(_ chunk: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        let words = chunk.count / 8
+        while i < words {
+            if chunk.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return true }
+            i += 1
+        }
+        for j in (words * 8)..<chunk.count where chunk[j] >= 0x80 { return true }
+        return false
+    }
+}
