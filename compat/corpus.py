@@ -23,6 +23,7 @@ class Case:
     stdin: bytes
     note: str = ''
     tags: set = field(default_factory=set)
+    pf_argv: list = None   # Postfix's argv when it must differ to mean the same (see KNOWN-DIFFERENCES)
 
 
 def lf(text):
@@ -124,8 +125,8 @@ RCPT = 'rcpt@example.net'
 def hand_cases():
     c = []
 
-    def add(name, argv, stdin, note='', tags=()):
-        c.append(Case('hand/' + name, list(argv), stdin, note, set(tags)))
+    def add(name, argv, stdin, note='', tags=(), pf_argv=None):
+        c.append(Case('hand/' + name, list(argv), stdin, note, set(tags), pf_argv))
 
     # --- input framing -------------------------------------------------------------------
     add('empty-input', [RCPT], b'', 'zero bytes on stdin')
@@ -243,8 +244,9 @@ def hand_cases():
     add('argv-group', ['-i', 'grp: a@example.net, b@example.net;'], BASE['plain'])
     add('argv-percent', ['-i', 'user%other.example@example.net'], BASE['plain'])
     add('argv-bang', ['-i', 'host!user'], BASE['plain'], 'UUCP bang path')
+    add('missing-argument', ['-t', '-i', '-f'], BASE['plain'], '-f without its argument')
     add('argv-options-after', ['after-rcpt@example.net', '-i'], BASE['lone-dot'],
-        'an option after the recipient (getopt permutation)')
+        'an option after the recipient (getopt permutation)', pf_argv=['-i', 'after-rcpt@example.net'])
 
     # --- header recipients (-t) ---------------------------------------------------------
     add('t-to-cc-bcc', ['-t', '-i'], BASE['to-cc-bcc'])
@@ -310,11 +312,11 @@ def hand_cases():
             (['-c'], ''), (['-x'], ''), (['-p', 'smtp'], ''), (['-v'], 'verbose once'),
             (['-n'], 'Postfix: fatal'), (['-X', '/tmp/sealmail-compat-x.log'], 'log-file injection'),
             (['-XV'], 'VERP'), (['-bt'], ''), (['-bv'], ''), (['-qSfoo'], ''), (['-Z'], 'unknown flag'),
-            (['--bogus'], 'unknown long flag'), (['-f'], 'missing argument'),
+            (['--bogus'], 'unknown long flag'),
             (['-ti'], 'clustered'), (['-it'], 'clustered'),
     ]):
         tags = {'flags'}
-        argv = ['-i'] + flags + [RCPT] if flags not in (['-f'],) else ['-i', RCPT] + flags
+        argv = ['-i'] + flags + [RCPT]
         add('flag-%02d%s' % (i, ''.join(flags)[:24].replace('/', '_').replace(' ', '_')), argv,
             BASE['bare-mailx'] if flags[0].startswith('-F') else BASE['plain'], note, tags)
 
