@@ -412,6 +412,8 @@ def main():
     unexplained = counts['open'] + counts['unexplained']
     print('differential: %d cases, %d identical, %d deliberate, %d unexplained (%.0f s)' % (
         n, counts['identical'], counts['deliberate'], unexplained, elapsed))
+    only_orcpt = sum(1 for e in report if e['verdict'] == 'deliberate' and e['rules'] == ['orcpt-only-when-rewritten'])
+    print('differential: of the deliberate, %d differ only in the ORCPT parameter (orcpt-only-when-rewritten)' % only_orcpt)
     deliberate_ids = {u: k for u, k in by_rule.items() if known_status.get(u) == 'deliberate'}
     open_ids = {u: k for u, k in by_rule.items() if known_status.get(u) != 'deliberate'}
     if deliberate_ids:

@@ -55,6 +55,25 @@ public final class QueueWriter {
         try bytes.withUnsafeBytes { try append($0) }
     }
 
+    /// Lets a producer (the S/MIME engine) write message bytes straight to the file, after
+    /// what was appended so far; the size is taken from the file afterwards.
+    public func appendDirectly(_ produce: (Int32) throws -> Void) throws {
+        try flush()
+        do {
+            try produce(fd)
+        } catch {
+            abort()
+            throw error
+        }
+        let end = lseek(fd, 0, SEEK_END)
+        guard end >= 0 else {
+            let e = errno
+            abort()
+            throw QueueError.system("cannot seek", path: temporaryPath, errno: e)
+        }
+        bodyBytes = Int64(end) - Int64(headerLength)
+    }
+
     private func flush() throws {
         guard !buffer.isEmpty else { return }
         do {

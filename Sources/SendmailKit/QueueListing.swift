@@ -63,14 +63,16 @@ public enum QueueListing {
             var lastReason: String?
             for (address, reason) in e.pendingRecipients {
                 if let reason, reason != lastReason {
-                    out += "(\(oneLine(reason)))\n"
+                    // showq_compat.c: printf("%*s(%s)\n", 76 - strlen(reason), "", reason)
+                    let r = oneLine(reason)
+                    out += String(repeating: " ", count: max(0, 76 - r.utf8.count)) + "(\(r))\n"
                     lastReason = reason
                 }
                 out += String(repeating: " ", count: 41) + address + "\n"
             }
             out += "\n"
         }
-        let kbytes = (totalBytes + 1023) / 1024
+        let kbytes = totalBytes / 1024  // rounded down, as Postfix's showq
         out += "-- \(kbytes) Kbytes in \(entries.count) Request\(entries.count == 1 ? "" : "s").\n"
         return out
     }

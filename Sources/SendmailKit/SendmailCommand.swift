@@ -46,7 +46,7 @@ public enum SendmailCommand {
                 return try runQueue(run, rt, verbose: options.verbose)
             }
         } catch {
-            Stderr.write("\(program): \(error)\n")
+            for line in "\(error)".split(separator: "\n") { Stderr.write("\(program): \(line)\n") }
             return ExitCodes.code(for: error).rawValue
         }
     }

@@ -2,7 +2,9 @@
 import Glibc
 #endif
 import MailMessage
+import MailPolicy
 import MailQueue
+import SMIME
 
 /// The submission pipeline (DESIGN.md "The path of a message"): argv and stdin to a
 /// committed queue file. Its contract is Postfix sendmail's: once it has returned, the
@@ -53,35 +55,151 @@ public enum Submission {
         envelope.messageID = header.first("Message-ID")?.value
         envelope.smtputf8 = ([sender] + recipients.map(\.address)).contains { $0.utf8.contains { $0 >= 128 } }
 
-        let writer = try QueueWriter(spool: rt.spool, envelope: envelope)
-        SignalCleanup.arm(writer.temporaryPath)
+        // The policy is decided before anything is queued: a refusal reaches the caller.
+        var copies: [PlannedCopy]?
+        if Policy.isActive(rt.config) || rt.config.senders != nil {
+            var app = PolicyApplication(runtime: rt)
+            copies = try app.decide(policyInput(header, sender: sender, recipients: recipients, runtime: rt))
+        }
+        let transform = copies.map { c in c.contains { $0.signRule != nil || !$0.encryptTo.isEmpty } || c.count > 1 } ?? false
+
+        // Armed before the file exists, so that no instant is left in which a signal could
+        // leave it behind.
+        SignalCleanup.arm(rt.spool.tmpDir + "/" + id, committedPath: rt.spool.messagePath(id))
         defer { SignalCleanup.disarm() }
-        do {
-            try writer.append(header.wireBytes)
-            try writer.append([13, 10])
-            while let chunk = try input.nextBodyChunk() {
-                try writer.append(chunk)
-            }
-            let headerEightBit = input.header.defects.contains { if case .eightBitHeader = $0 { return true } else { return false } }
-            let headerNUL = input.header.defects.contains { if case .nulByte = $0 { return true } else { return false } }
-            let headerLong = header.fields.contains { HeaderFolding.longestLine(of: $0) > 998 }
-            envelope = try writer.commit { e in
-                let stats = input.stats
-                e.hasNUL = stats.nul || headerNUL
-                e.hasLongLines = stats.longLines || headerLong
-                let eightBit = stats.eightBit || headerEightBit || options.bodyType == "8BITMIME"
-                e.bodyType = eightBit ? .eightBitMIME : .sevenBit
-            }
-        } catch {
-            writer.abort()
-            throw error
+        if transform, let copies {
+            envelope = try writeCopies(copies, envelope: envelope, header: header, input: input, options: options, runtime: rt)
+        } else {
+            envelope = try writeSingle(envelope, header: header, input: input, options: options, runtime: rt)
         }
         var notes = warnings
         if input.stats.strayCR { notes.append("bare CR characters in the message were replaced by spaces") }
         if envelope.hasNUL { notes.append("the message contains NUL bytes") }
         if envelope.hasLongLines { notes.append("the message has lines longer than 998 octets") }
-        log(envelope, runtime: rt)
+        if !transform { log(envelope, runtime: rt) }
         return Outcome(envelope: envelope, warnings: notes)
+    }
+
+    /// The usual path: one queue file, the body streamed straight into it.
+    static func writeSingle(_ envelope: QueuedEnvelope, header: HeaderBlock, input: MessageInput,
+                            options: SendmailOptions, runtime rt: Runtime) throws -> QueuedEnvelope {
+        let writer = try QueueWriter(spool: rt.spool, envelope: envelope)
+        do {
+            try writer.append(header.wireBytes)
+            try writer.append([13, 10])
+            while let chunk = try input.nextBodyChunk() { try writer.append(chunk) }
+            let committed = try writer.commit { summarize(&$0, input: input, header: header, options: options) }
+            SignalCleanup.markCommitted()
+            return committed
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+
+    /// The S/MIME path: the canonical message goes to an anonymous file in tmp/, then each
+    /// planned copy is produced from it (signed and/or encrypted) into its own queue file.
+    /// All copies are committed together at the end; a failure before that queues nothing.
+    static func writeCopies(_ copies: [PlannedCopy], envelope: QueuedEnvelope, header: HeaderBlock, input: MessageInput,
+                            options: SendmailOptions, runtime rt: Runtime) throws -> QueuedEnvelope {
+        let scratch = rt.spool.tmpDir + "/" + envelope.id + ".in"
+        let fd = open(scratch, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw QueueError(.cannotCreate, "cannot create \(scratch): \(String(cString: strerror(errno)))") }
+        unlink(scratch)  // anonymous from now on: nothing to clean up after a crash
+        defer { close(fd) }
+        func put(_ bytes: [UInt8]) throws {
+            var off = 0
+            while off < bytes.count {
+                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, bytes.count - off) }
+                if n < 0 { if errno == EINTR { continue }; throw QueueError(errno == ENOSPC ? .noSpace : .io, "cannot write the message: \(String(cString: strerror(errno)))") }
+                off += n
+            }
+        }
+        try put(header.wireBytes + [13, 10])
+        while let chunk = try input.nextBodyChunk() { try put(chunk) }
+
+        let app = PolicyApplication(runtime: rt)
+        var writers: [QueueWriter] = []
+        defer { for w in writers { w.abort() } }
+        for (n, copy) in copies.enumerated() {
+            var e = envelope
+            if n > 0 {
+                let c = Clock.now()
+                e.id = QueueID.make(microseconds: c.microseconds, random: UInt64.random(in: 0...UInt64.max))
+            }
+            let wanted = Set(copy.recipients)
+            e.recipients = envelope.recipients.filter { wanted.contains($0.address) }
+            let writer = try QueueWriter(spool: rt.spool, envelope: e)
+            writers.append(writer)
+            if let protection = try app.protection(for: copy) {
+                try writer.appendDirectly { out in
+                    do { try MessageProtector(protection).protect(messageFD: fd, to: out) } catch {
+                        throw ProtectionFailed(description: "\(error)")
+                    }
+                }
+            } else {
+                try writer.appendDirectly { out in try copyFile(fd, to: out) }
+            }
+        }
+        var first: QueuedEnvelope?
+        for (n, w) in writers.enumerated() {
+            let protected = copies[n].signRule != nil || !copies[n].encryptTo.isEmpty
+            let e = try w.commit { e in
+                summarize(&e, input: input, header: header, options: options)
+                if protected { e.bodyType = .sevenBit; e.hasLongLines = false; e.hasNUL = false }
+            }
+            if n == 0 { SignalCleanup.markCommitted(); first = e }
+            log(e, runtime: rt)
+        }
+        writers.removeAll()
+        return first!
+    }
+
+    static func copyFile(_ from: Int32, to: Int32) throws {
+        var buf = [UInt8](repeating: 0, count: 256 * 1024)
+        var offset: off_t = 0
+        while true {
+            let n = buf.withUnsafeMutableBytes { pread(from, $0.baseAddress, $0.count, offset) }
+            if n < 0 { if errno == EINTR { continue }; throw QueueError(.io, "cannot read the message: \(String(cString: strerror(errno)))") }
+            if n == 0 { return }
+            var off = 0
+            while off < n {
+                let w = buf.withUnsafeBytes { write(to, $0.baseAddress! + off, n - off) }
+                if w < 0 { if errno == EINTR { continue }; throw QueueError(errno == ENOSPC ? .noSpace : .io, "cannot write the queue file: \(String(cString: strerror(errno)))") }
+                off += w
+            }
+            offset += off_t(n)
+        }
+    }
+
+    /// Body type and flags from what the input held.
+    static func summarize(_ e: inout QueuedEnvelope, input: MessageInput, header: HeaderBlock, options: SendmailOptions) {
+        let defects = input.header.defects
+        let headerEightBit = defects.contains { if case .eightBitHeader = $0 { return true } else { return false } }
+        let headerNUL = defects.contains { if case .nulByte = $0 { return true } else { return false } }
+        let headerLong = header.fields.contains { HeaderFolding.longestLine(of: $0) > 998 }
+        let stats = input.stats
+        e.hasNUL = stats.nul || headerNUL
+        e.hasLongLines = stats.longLines || headerLong
+        let eightBit = stats.eightBit || headerEightBit || options.bodyType == "8BITMIME"
+        e.bodyType = eightBit ? .eightBitMIME : .sevenBit
+    }
+
+    /// What the policy needs: the From address, and which recipients are not in To/Cc.
+    static func policyInput(_ header: HeaderBlock, sender: String, recipients: [QueuedRecipient], runtime rt: Runtime) -> PolicyInput {
+        let resent = header.containsPrefix("Resent-")
+        let visibleFields = resent ? ["Resent-To", "Resent-Cc"] : ["To", "Cc"]
+        var visible = Set<String>()
+        for f in header.fields where visibleFields.contains(where: { f.is($0) }) {
+            for m in AddressParser.parseList(f.unfoldedValue).mailboxes {
+                visible.insert(SubmissionRules.canonicalKey(rt.qualifier.qualify(m)))
+            }
+        }
+        let fromField = header.first(resent ? "Resent-From" : "From")
+        let from = fromField.flatMap { AddressParser.parseList($0.unfoldedValue).mailboxes.first }.map(rt.qualifier.qualify)
+        return PolicyInput(from: from, sender: sender,
+                           recipients: recipients.map { PolicyRecipient($0.address, hidden: !visible.contains(SubmissionRules.canonicalKey($0.address))) },
+                           user: rt.identity.user, groups: PolicyApplication.groups(of: rt.identity.user))
     }
 
     static func notifyValue(_ n: SendmailOptions.Notify) -> String {

@@ -44,6 +44,10 @@ public enum ExitCodes {
             case .corrupt: return .software
             case .locked: return .tempFail
             }
+        case let e as PolicyRefused:
+            return e.exitCode
+        case is ProtectionFailed:
+            return .config
         case let e as InputError:
             return e.isTemporary ? .tempFail : .ioErr
         default:

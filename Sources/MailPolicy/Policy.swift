@@ -1,0 +1,222 @@
+/// The S/MIME policy (issue 5): who is signed, who is encrypted, and who may use which key
+/// and which sender address. `decide` is pure: certificates are looked up through a closure.
+///
+/// Decided once, at submission, before anything is queued: a refusal reaches the program that
+/// submitted the mail (exit status and one line per problem), and nothing goes to anyone.
+
+/// One recipient as the policy sees it.
+public struct PolicyRecipient: Equatable, Sendable {
+    public var address: String
+    /// Not in To/Cc (Bcc, or argv only): gets a copy of its own when S/MIME is involved, so
+    /// that no copy reveals it.
+    public var hidden: Bool
+    public init(_ address: String, hidden: Bool = false) { self.address = address; self.hidden = hidden }
+}
+
+/// What the policy needs to know about a message.
+public struct PolicyInput: Equatable, Sendable {
+    /// The From address (first mailbox), nil when the message has none.
+    public var from: String?
+    /// The envelope sender ("" for `<>`).
+    public var sender: String
+    public var recipients: [PolicyRecipient]
+    /// The submitting user and their groups.
+    public var user: String
+    public var groups: [String]
+    public init(from: String?, sender: String, recipients: [PolicyRecipient], user: String, groups: [String] = []) {
+        self.from = from; self.sender = sender; self.recipients = recipients; self.user = user; self.groups = groups
+    }
+}
+
+/// The answer of the certificate store for one address.
+public enum CertificateAnswer: Equatable, Sendable {
+    /// A usable certificate (an identifier the caller understands, e.g. its path).
+    case usable(id: String, description: String)
+    /// Certificates exist but none is usable; the reasons (expired, revoked, wrong purpose...).
+    case unusable(reasons: [String])
+    /// No certificate for this address.
+    case none
+}
+
+/// One copy of the message to queue.
+public struct PlannedCopy: Equatable, Sendable {
+    public var recipients: [String]
+    /// The sign rule's index in `config.smime.sign`, nil when unsigned.
+    public var signRule: Int?
+    /// Certificates (ids from the lookup) to encrypt to; empty when not encrypted.
+    public var encryptTo: [String]
+    /// The cipher for this copy (rule's, else the [smime] default).
+    public var cipher: String?
+}
+
+/// A reason not to send.
+public struct PolicyRefusal: Equatable, Sendable, CustomStringConvertible {
+    public enum Kind: Equatable, Sendable {
+        /// A `required` recipient without a usable certificate (exit 69).
+        case noCertificate
+        /// The user may not use this sender or From address, or this signing key (exit 77).
+        case notAuthorised
+    }
+    public var kind: Kind
+    public var address: String
+    public var reason: String
+    public var description: String { "<\(address)>: \(reason)" }
+}
+
+public enum PolicyDecision: Equatable, Sendable {
+    case send([PlannedCopy])
+    case refuse([PolicyRefusal])
+}
+
+public enum Policy {
+    /// Whether any S/MIME rule exists at all (if not, the message is queued as it is).
+    public static func isActive(_ c: SealmailConfig) -> Bool { !c.smime.sign.isEmpty || !c.smime.encrypt.isEmpty }
+
+    /// Whether `user` (with `groups`) is named by `names` (`*`, a user, or `@group`).
+    public static func names(_ names: [String], user: String, groups: [String]) -> Bool {
+        names.contains { n in
+            if n == "*" || n == user { return true }
+            if n.hasPrefix("@") { return groups.contains(String(n.dropFirst())) }
+            return false
+        }
+    }
+
+    /// Sender authorisation: without a `senders` map any sender goes (as Postfix); root and
+    /// `trusted` users may use any; others only the patterns listed for them or their groups.
+    public static func senderRefusals(_ c: SealmailConfig, _ input: PolicyInput) -> [PolicyRefusal] {
+        guard let senders = c.senders, input.user != "root", !c.trusted.contains(input.user) else { return [] }
+        var patterns: [String] = senders[input.user] ?? []
+        for g in input.groups { patterns += senders["@" + g] ?? [] }
+        patterns += senders["*"] ?? []
+        let compiled = patterns.compactMap { try? AddressPattern($0) }
+        var out: [PolicyRefusal] = []
+        var checked = Set<String>()
+        for (what, address) in [("envelope sender", input.sender), ("From address", input.from ?? "")] where !address.isEmpty {
+            guard checked.insert(address.lowercased()).inserted else { continue }
+            if !compiled.contains(where: { $0.matches(address) }) {
+                out.append(PolicyRefusal(kind: .notAuthorised, address: address,
+                                         reason: "user \(input.user) may not use this \(what) (senders in the config)"))
+            }
+        }
+        return out
+    }
+
+    /// The plan for a message: the copies to queue, or the refusals.
+    public static func decide(_ c: SealmailConfig, _ input: PolicyInput,
+                              lookup: (String) -> CertificateAnswer) -> PolicyDecision {
+        var refusals = senderRefusals(c, input)
+
+        // Signing: the first rule whose `from` matches the From address (else the sender).
+        var signRule: Int?
+        let signer = input.from ?? input.sender
+        if !signer.isEmpty, let i = c.smime.sign.firstIndex(where: { rule in
+            rule.from.contains { (try? AddressPattern($0))?.matches(signer) ?? false }
+        }) {
+            let rule = c.smime.sign[i]
+            if names(rule.users, user: input.user, groups: input.groups) {
+                signRule = i
+            } else if rule.unauthorised == "refuse" {
+                refusals.append(PolicyRefusal(kind: .notAuthorised, address: signer,
+                    reason: "user \(input.user) may not have mail signed with \(rule.certificate) (not in users of the sign rule on line \(rule.line ?? 0))"))
+            }
+        }
+
+        // Encryption per recipient.
+        var encryptedCert: [String: String] = [:]
+        var cipherFor: [String: String?] = [:]
+        for r in input.recipients {
+            guard let rule = c.smime.encrypt.first(where: { rule in
+                rule.to.contains { (try? AddressPattern($0))?.matches(r.address) ?? false }
+            }) else { continue }
+            switch rule.mode {
+            case .never:
+                continue
+            case .opportunistic, .required:
+                switch lookup(r.address) {
+                case .usable(let id, _):
+                    encryptedCert[r.address] = id
+                    cipherFor[r.address] = rule.cipher
+                case .unusable(let reasons):
+                    if rule.mode == .required {
+                        refusals.append(PolicyRefusal(kind: .noCertificate, address: r.address,
+                            reason: "encryption required, but no usable certificate: " + reasons.joined(separator: "; ")))
+                    }
+                case .none:
+                    if rule.mode == .required {
+                        refusals.append(PolicyRefusal(kind: .noCertificate, address: r.address,
+                            reason: "encryption required, but no certificate for this address"))
+                    }
+                }
+            }
+        }
+        if !refusals.isEmpty { return .refuse(refusals) }
+
+        // Copies: visible plain recipients together, visible encrypted ones together (one
+        // RecipientInfo each), every hidden recipient alone when S/MIME is involved.
+        let smime = signRule != nil || !encryptedCert.isEmpty
+        var copies: [PlannedCopy] = []
+        let visible = input.recipients.filter { !$0.hidden || !smime }
+        let plain = visible.filter { encryptedCert[$0.address] == nil }.map(\.address)
+        let encrypted = visible.filter { encryptedCert[$0.address] != nil }
+        if !plain.isEmpty { copies.append(PlannedCopy(recipients: plain, signRule: signRule, encryptTo: [], cipher: nil)) }
+        if !encrypted.isEmpty {
+            copies.append(PlannedCopy(recipients: encrypted.map(\.address), signRule: signRule,
+                                      encryptTo: encrypted.map { encryptedCert[$0.address]! },
+                                      cipher: encrypted.compactMap { cipherFor[$0.address] ?? nil }.first))
+        }
+        if smime {
+            for r in input.recipients where r.hidden {
+                let cert = encryptedCert[r.address]
+                copies.append(PlannedCopy(recipients: [r.address], signRule: signRule,
+                                          encryptTo: cert.map { [$0] } ?? [], cipher: cipherFor[r.address] ?? nil))
+            }
+        }
+        return .send(copies)
+    }
+
+    /// Problems a config can have that its TOML syntax does not show: patterns that are not
+    /// patterns, rules that contradict each other or can never match.
+    public static func check(_ c: SealmailConfig) -> [ConfigDiagnostic] {
+        var out: [ConfigDiagnostic] = []
+        var seenFrom: [String: Int] = [:]
+        for (i, rule) in c.smime.sign.enumerated() {
+            var shadowed = true
+            for p in rule.from {
+                do { _ = try AddressPattern(p) } catch { out.append(ConfigDiagnostic(line: rule.line, message: "[[smime.sign]] from: \(error)")) }
+                if let earlier = seenFrom[p.lowercased()] {
+                    if c.smime.sign[earlier].certificate != rule.certificate {
+                        out.append(ConfigDiagnostic(line: rule.line, message: "[[smime.sign]] from \"\(p)\" is also in the rule on line \(c.smime.sign[earlier].line ?? 0) with another certificate: the rules contradict each other (the first wins)"))
+                    }
+                } else {
+                    shadowed = false
+                    seenFrom[p.lowercased()] = i
+                }
+            }
+            if shadowed && !rule.from.isEmpty {
+                out.append(ConfigDiagnostic(line: rule.line, message: "[[smime.sign]] can never match: every pattern is already taken by an earlier rule"))
+            }
+            if rule.users.isEmpty {
+                out.append(ConfigDiagnostic(line: rule.line, message: "[[smime.sign]] has no users: no one may sign with \(rule.certificate)"))
+            }
+        }
+        var seenTo: [String: EncryptRule] = [:]
+        for rule in c.smime.encrypt {
+            for p in rule.to {
+                do { _ = try AddressPattern(p) } catch { out.append(ConfigDiagnostic(line: rule.line, message: "[[smime.encrypt]] to: \(error)")) }
+                if let earlier = seenTo[p.lowercased()], earlier.mode != rule.mode {
+                    out.append(ConfigDiagnostic(line: rule.line, message: "[[smime.encrypt]] to \"\(p)\" is mode \(rule.mode.rawValue) here but \(earlier.mode.rawValue) on line \(earlier.line ?? 0): the rules contradict each other"))
+                } else if seenTo[p.lowercased()] == nil {
+                    seenTo[p.lowercased()] = rule
+                }
+            }
+        }
+        if let senders = c.senders {
+            for (user, patterns) in senders.sorted(by: { $0.key < $1.key }) {
+                for p in patterns {
+                    do { _ = try AddressPattern(p) } catch { out.append(ConfigDiagnostic(line: nil, message: "senders.\(user): \(error)")) }
+                }
+            }
+        }
+        return out
+    }
+}
