@@ -148,6 +148,9 @@ def decoded(value):
 
 def body_text(rec):
     msg = parse(rec)
+    if 'Content-Type' not in msg:
+        # No MIME header (mailutils writes none): the bytes are what the caller wrote.
+        return rec['data'].split(b'\r\n\r\n', 1)[-1].decode('utf-8', 'replace').replace('\r\n', '\n')
     part = msg.get_body(preferencelist=('plain',)) if msg.is_multipart() else msg
     try:
         text = part.get_content()
