@@ -1,8 +1,10 @@
 import ArgumentParser
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 import MailPolicy
+import SMIME
 import SendmailKit
 
 struct ConfigCommand: ParsableCommand {
@@ -10,12 +12,107 @@ struct ConfigCommand: ParsableCommand {
         commandName: "config", abstract: "Check the config file.", subcommands: [Check.self])
 
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Report every problem in the config, with line numbers.")
+        static let configuration = CommandConfiguration(
+            abstract: "Report every problem in the config at once, with line numbers.",
+            discussion: """
+            Unknown keys and bad values; missing or unreadable files; keys readable by others \
+            than root and the sealmail group (refused); a key that does not match its certificate; \
+            certificates expired or expiring within 30 days; rules that contradict each other or \
+            can never match. Exit status 78 when a problem is found.
+            """)
         @OptionGroup var options: ConfigOption
 
         func run() throws {
             let rt = try options.runtime()
-            Stdout.write("\(rt.configPath): OK (\(rt.config.relays.count) relay(s), queue \(rt.config.queueDir), hostname \(rt.hostname), domain \(rt.domain))\n")
+            let problems = ConfigAudit(config: rt.config).problems()
+            for p in problems { Stderr.write("\(rt.configPath): \(p)\n") }
+            if problems.contains(where: { !$0.message.hasPrefix("warning:") }) {
+                throw ExitWithCode(code: 78)
+            }
+            Stdout.write("\(rt.configPath): OK (\(rt.config.relays.count) relay(s), \(rt.config.smime.sign.count) sign rule(s), \(rt.config.smime.encrypt.count) encrypt rule(s), queue \(rt.config.queueDir), hostname \(rt.hostname), domain \(rt.domain))\n")
         }
+    }
+}
+
+/// The checks of `sealctl config check` that need the file system and the S/MIME engine.
+struct ConfigAudit {
+    let config: SealmailConfig
+    var now = Date()
+
+    func problems() -> [ConfigDiagnostic] {
+        var out = Policy.check(config)
+        for relay in config.relays {
+            for (what, path) in [("ca_file", relay.caFile), ("password_file", relay.passwordFile),
+                                 ("client_certificate", relay.clientCertificate)] {
+                if let path { out += readable(path, what: what, line: relay.line) }
+            }
+            if let key = relay.clientKey { out += readable(key, what: "client_key", line: relay.line) + privateFile(key, line: relay.line) }
+            if let pw = relay.passwordFile { out += privateFile(pw, line: relay.line) }
+        }
+        let s = config.smime
+        if let dir = s.certificates {
+            var isDir: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) || !isDir.boolValue {
+                out.append(ConfigDiagnostic(line: nil, message: "[smime] certificates = \"\(dir)\" is not a folder"))
+            }
+        }
+        if let anchors = s.trustAnchors { out += readable(anchors, what: "trust_anchors", line: nil) }
+        do { _ = try DigestAlgorithm(name: s.digest) } catch { out.append(ConfigDiagnostic(line: nil, message: "[smime] digest: \(error)")) }
+        do { _ = try ContentCipher(name: s.cipher) } catch { out.append(ConfigDiagnostic(line: nil, message: "[smime] cipher: \(error)")) }
+        for rule in s.sign {
+            let before = out.count
+            out += readable(rule.certificate, what: "certificate", line: rule.line)
+            out += readable(rule.key, what: "key", line: rule.line)
+            out += privateFile(rule.key, line: rule.line)
+            if let pw = rule.keyPassphraseFile { out += readable(pw, what: "key_passphrase_file", line: rule.line) + privateFile(pw, line: rule.line) }
+            if let d = rule.digest {
+                do { _ = try DigestAlgorithm(name: d) } catch { out.append(ConfigDiagnostic(line: rule.line, message: "digest: \(error)")) }
+            }
+            guard out.count == before else { continue }
+            do {
+                let id = try SigningIdentity.loadPEM(certificate: rule.certificate, key: rule.key,
+                                                     passphraseFile: rule.keyPassphraseFile, chain: rule.chain)
+                out += expiry(id.certificate, what: "signing certificate \(rule.certificate)", line: rule.line)
+            } catch {
+                out.append(ConfigDiagnostic(line: rule.line, message: "[[smime.sign]]: \(error)"))
+            }
+        }
+        for rule in s.encrypt {
+            if let c = rule.cipher {
+                do { _ = try ContentCipher(name: c) } catch { out.append(ConfigDiagnostic(line: rule.line, message: "cipher: \(error)")) }
+            }
+        }
+        return out.sorted { ($0.line ?? 0) < ($1.line ?? 0) }
+    }
+
+    func readable(_ path: String, what: String, line: Int?) -> [ConfigDiagnostic] {
+        if access(path, R_OK) == 0 { return [] }
+        return [ConfigDiagnostic(line: line, message: "\(what) \(path): \(String(cString: strerror(errno)))")]
+    }
+
+    /// Keys and secrets must be readable by root and the sealmail group only.
+    func privateFile(_ path: String, line: Int?) -> [ConfigDiagnostic] {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return [] }
+        if st.st_mode & 0o007 != 0 {
+            return [ConfigDiagnostic(line: line, message: "\(path) is readable or writable by others (mode \(String(st.st_mode & 0o777, radix: 8))): refused; chmod o-rwx it")]
+        }
+        if st.st_uid != 0 && st.st_uid != geteuid() {
+            return [ConfigDiagnostic(line: line, message: "\(path) is owned by uid \(st.st_uid), not root")]
+        }
+        return []
+    }
+
+    func expiry(_ cert: Certificate, what: String, line: Int?) -> [ConfigDiagnostic] {
+        if cert.notAfter < now {
+            return [ConfigDiagnostic(line: line, message: "\(what) expired on \(cert.notAfter)")]
+        }
+        if cert.notAfter < now.addingTimeInterval(30 * 86400) {
+            return [ConfigDiagnostic(line: line, message: "warning: \(what) expires on \(cert.notAfter), within 30 days")]
+        }
+        if cert.notBefore > now {
+            return [ConfigDiagnostic(line: line, message: "\(what) is not valid before \(cert.notBefore)")]
+        }
+        return []
     }
 }

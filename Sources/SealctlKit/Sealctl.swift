@@ -11,7 +11,7 @@ public struct Sealctl: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sealctl",
         abstract: "Look into and manage sealmail's queue, config and S/MIME policy.",
-        subcommands: [QueueCommand.self, ConfigCommand.self, CertCommand.self, SmimeCommand.self])
+        subcommands: [QueueCommand.self, ConfigCommand.self, PolicyCommand.self, CertCommand.self, SmimeCommand.self])
 
     public init() {}
 

@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import MailPolicy
+import SendmailKit
+
+struct PolicyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy", abstract: "Show what the S/MIME policy does with a message.", subcommands: [Explain.self])
+
+    struct Explain: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The plan for a message: its copies, who is in each, signed by which certificate, encrypted to which certificates; or the refusal and why.")
+        @OptionGroup var options: ConfigOption
+        @Option(help: "The From address.") var from: String
+        @Option(help: "A recipient in To or Cc (repeat).") var to: [String] = []
+        @Option(help: "A hidden recipient, Bcc (repeat).") var bcc: [String] = []
+        @Option(help: "The envelope sender (default: the From address).") var sender: String?
+        @Option(help: "The submitting local user (default: root).") var user: String = "root"
+
+        func run() throws {
+            let rt = try options.runtime()
+            guard !(to.isEmpty && bcc.isEmpty) else { throw ValidationError("give at least one --to or --bcc") }
+            let input = PolicyInput(from: from, sender: sender ?? from,
+                                    recipients: to.map { PolicyRecipient($0) } + bcc.map { PolicyRecipient($0, hidden: true) },
+                                    user: user, groups: PolicyExplanation.groups(of: user))
+            let (text, refused) = PolicyExplanation.explain(input, runtime: rt)
+            Stdout.write(text)
+            if refused { throw ExitWithCode(code: 69) }
+        }
+    }
+}

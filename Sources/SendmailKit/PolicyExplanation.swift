@@ -1,0 +1,46 @@
+import MailPolicy
+
+/// `sealctl policy explain`: the policy's plan in words.
+public enum PolicyExplanation {
+    public static func groups(of user: String) -> [String] { PolicyApplication.groups(of: user) }
+
+    /// The plan as text, and whether the message would be refused.
+    public static func explain(_ input: PolicyInput, runtime rt: Runtime) -> (String, Bool) {
+        var app = PolicyApplication(runtime: rt)
+        var answers: [String: CertificateAnswer] = [:]
+        let decision = Policy.decide(rt.config, input, lookup: { address in
+            let a = app.lookup(address)
+            answers[address] = a
+            return a
+        })
+        var out = "from <\(input.from ?? input.sender)>, user \(input.user)\n"
+        switch decision {
+        case .refuse(let refusals):
+            out += "REFUSED: nothing would be sent to anyone\n"
+            for r in refusals { out += "  \(r)\n" }
+            return (out, true)
+        case .send(let copies):
+            for (n, c) in copies.enumerated() {
+                out += "copy \(n + 1): \(c.recipients.map { "<\($0)>" }.joined(separator: ", "))\n"
+                if let i = c.signRule {
+                    let rule = rt.config.smime.sign[i]
+                    out += "  signed with \(rule.certificate) (rule on line \(rule.line ?? 0), digest \(rule.digest ?? rt.config.smime.digest))\n"
+                } else {
+                    out += "  not signed\n"
+                }
+                if c.encryptTo.isEmpty {
+                    out += "  not encrypted\n"
+                } else {
+                    out += "  encrypted (\(c.cipher ?? rt.config.smime.cipher)) to:\n"
+                    for path in c.encryptTo { out += "    \(path)\n" }
+                }
+            }
+            for (address, answer) in answers.sorted(by: { $0.key < $1.key }) {
+                if case .unusable(let reasons) = answer {
+                    out += "note: <\(address)> sent without encryption: " + reasons.joined(separator: "; ") + "\n"
+                }
+            }
+            return (out, false)
+        }
+    }
+}
