@@ -234,7 +234,7 @@ give_back() {
             did "removed the diversion of $path (nothing had been there)"
         fi
     else
-        same "$path (not diverted by sealmail)"
+        same "$path (not sealmail's)"
     fi
 }
 
@@ -571,7 +571,10 @@ do_uninstall() {
         [ -d "$CONF_DIR" ] && kept+=("$CONF_DIR")
         [ -d "$QUEUE" ] && kept+=("$QUEUE")
         getent group "$GROUP" >/dev/null && kept+=("the group $GROUP")
-        [ ${#kept[@]} -gt 0 ] && note "kept ${kept[*]} (--purge removes them)"
+        if [ ${#kept[@]} -gt 0 ]; then
+            local IFS=,
+            note "kept ${kept[*]} (--purge removes them)" | sed 's/,/, /g'
+        fi
     fi
     if [ "$changes" -eq 0 ]; then
         note "nothing changed: sealmail is not installed"

@@ -95,6 +95,7 @@ public struct AliasTable: Sendable {
         public var unsupported: [String] = []
         /// A loop or a broken include, in words; nil when the expansion is sound.
         public var error: String?
+        public init() {}
     }
 
     /// Expands `name` (a local part) recursively. A name that reaches itself through other
@@ -123,12 +124,12 @@ public struct AliasTable: Sendable {
             return
         }
         for target in resolve(targets, include: include, error: &e.error) {
-            if target.hasPrefix("|") || target.hasPrefix("/") {
-                e.unsupported.append(target)
-                continue
-            }
             let unquoted = target.hasPrefix("\"") && target.hasSuffix("\"") && target.count >= 2
                 ? String(target.dropFirst().dropLast()) : target
+            if unquoted.hasPrefix("|") || unquoted.hasPrefix("/") {
+                e.unsupported.append(unquoted)
+                continue
+            }
             if unquoted.contains("@") {
                 if emitted.insert("addr:" + unquoted).inserted { e.addresses.append(unquoted) }
                 continue

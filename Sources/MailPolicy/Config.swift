@@ -115,6 +115,8 @@ public struct SealmailConfig: Equatable, Sendable {
     public var delivery: DeliveryMode = .background
     public var aliases: String = "/etc/aliases"
     public var localDelivery: LocalDelivery?
+    /// Where local mailboxes are (`/var/mail/USER`).
+    public var mailSpool: String = "/var/mail"
     /// Seconds a message may stay queued before it is bounced (default 5 days).
     public var maxQueueLifetime: Int = 5 * 86400
     /// Users who may set any sender (root always may), as sendmail's trusted users.

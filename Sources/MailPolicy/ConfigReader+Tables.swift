@@ -1,7 +1,7 @@
 import TOMLKit
 
 extension Reader {
-    static let topKeys: Set<String> = ["hostname", "domain", "queue_dir", "delivery", "aliases", "local_delivery",
+    static let topKeys: Set<String> = ["hostname", "domain", "queue_dir", "delivery", "aliases", "local_delivery", "mail_spool",
                                        "max_queue_lifetime", "trusted", "senders", "mailq_users", "syslog_ident", "max_connections",
                                        "relay", "smime"]
     static let relayKeys: Set<String> = ["host", "port", "tls", "tls_verify", "ca_file", "tls_fingerprint",
@@ -24,6 +24,7 @@ extension Reader {
         if let d = enumValue(t, "delivery", "", DeliveryMode.self) { c.delivery = d }
         if let a = string(t, "aliases", "") { c.aliases = a }
         c.localDelivery = enumValue(t, "local_delivery", "", LocalDelivery.self)
+        if let m = string(t, "mail_spool", "") { c.mailSpool = m }
         if let l = duration(t, "max_queue_lifetime", "") { c.maxQueueLifetime = l }
         if let tr = strings(t, "trusted", "") { c.trusted = tr }
         if let m = strings(t, "mailq_users", "") { c.mailqUsers = m }

@@ -23,9 +23,14 @@ public struct QueuedRecipient: Equatable, Sendable {
     public var original: String?
     /// RFC 3461 NOTIFY values (`never`, or some of success, delay, failure); nil = default.
     public var notify: String?
+    /// A local mailbox (`address` is then the login name), delivered to the mail spool.
+    public var local: Bool
+    /// A reason this recipient cannot be delivered, found at submission (an alias loop, a
+    /// program or file target); delivery fails it at once with this reason.
+    public var error: String?
 
-    public init(address: String, original: String? = nil, notify: String? = nil) {
-        self.address = address; self.original = original; self.notify = notify
+    public init(address: String, original: String? = nil, notify: String? = nil, local: Bool = false, error: String? = nil) {
+        self.address = address; self.original = original; self.notify = notify; self.local = local; self.error = error
     }
 }
 

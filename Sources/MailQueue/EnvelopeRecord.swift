@@ -22,6 +22,8 @@ enum EnvelopeRecord {
             var line = "rcpt \(RecordText.encode(r.address))"
             if let o = r.original { line += " orcpt=\(RecordText.encode(o))" }
             if let n = r.notify { line += " notify=\(n)" }
+            if r.local { line += " local=1" }
+            if let err = r.error { line += " error=\(RecordText.encode(err))" }
             text += line + "\n"
         }
         text += "message\n"
@@ -92,6 +94,8 @@ enum EnvelopeRecord {
                 for f in fields.dropFirst() {
                     if f.hasPrefix("orcpt=") { r.original = RecordText.decode(f.dropFirst(6)) }
                     if f.hasPrefix("notify=") { r.notify = String(f.dropFirst(7)) }
+                    if f == "local=1" { r.local = true }
+                    if f.hasPrefix("error=") { r.error = RecordText.decode(f.dropFirst(6)) }
                 }
                 e.recipients.append(r)
             default:

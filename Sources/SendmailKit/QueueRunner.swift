@@ -123,8 +123,15 @@ public final class QueueRunner: @unchecked Sendable {
                 logRecipient(env, i, relay: "none", dsn: "4.4.7", status: "expired, returned to sender", reason: last)
             }
         } else {
-            let attempt = session.deliver(env, pending: pending, fd: lock.fileDescriptor, offset: Int64(offset))
-            apply(attempt, env: env, pending: pending, state: &state, report: &report, failures: &failures)
+            let local = pending.filter { env.recipients[$0].local || env.recipients[$0].error != nil }
+            let remote = pending.filter { !local.contains($0) }
+            for i in local {
+                deliverLocally(env, i, fd: lock.fileDescriptor, offset: Int64(offset), state: &state, report: &report, failures: &failures)
+            }
+            if !remote.isEmpty {
+                let attempt = session.deliver(env, pending: remote, fd: lock.fileDescriptor, offset: Int64(offset))
+                apply(attempt, env: env, pending: remote, state: &state, report: &report, failures: &failures)
+            }
         }
 
         if !failures.isEmpty && !options.reportPermanentFailures {
@@ -189,6 +196,39 @@ public final class QueueRunner: @unchecked Sendable {
                     logRecipient(env, i, relay: relay, dsn: dsn, status: what, reason: "host \(relay) said: \(reason)")
                 }
             }
+        }
+    }
+
+    /// A local mailbox, or a recipient that failed at submission (alias loop, program target).
+    private func deliverLocally(_ env: QueuedEnvelope, _ i: Int, fd: Int32, offset: Int64, state: inout DeliveryState,
+                                report: inout MessageReport, failures: inout [Bounce.Failure]) {
+        let r = env.recipients[i]
+        let outcome: MboxDelivery.Outcome
+        if let err = r.error {
+            let parts = err.split(separator: " ", maxSplits: 1)
+            let dsn = parts.count == 2 && parts[0].split(separator: ".").count == 3 ? String(parts[0]) : "5.0.0"
+            outcome = .failed(dsn: dsn, reason: parts.count == 2 && dsn == String(parts[0]) ? String(parts[1]) : err)
+        } else {
+            outcome = MboxDelivery.deliver(user: r.address, envelope: env, fd: fd, offset: offset,
+                                           spoolDir: rt.config.mailSpool, hostname: rt.hostname)
+        }
+        switch outcome {
+        case .delivered:
+            state.recipients[i] = .init(status: .sent, dsn: "2.0.0", reason: "delivered to mailbox", relay: "local")
+            report.accepted.append(r.address)
+            logRecipient(env, i, relay: "local", dsn: "2.0.0", status: "sent", reason: "delivered to mailbox")
+        case .deferred(let dsn, let reason):
+            state.recipients[i] = .init(status: .deferred, dsn: dsn, reason: reason, relay: "local")
+            report.deferred.append((r.address, reason))
+            logRecipient(env, i, relay: "local", dsn: dsn, status: "deferred", reason: reason)
+        case .failed(let dsn, let reason):
+            state.recipients[i] = .init(status: .failed, dsn: dsn, reason: reason, relay: "local")
+            report.failed.append((r.address, dsn, reason))
+            let notify = r.notify?.uppercased()
+            if !env.sender.isEmpty && (notify == nil || notify!.contains("FAILURE")) {
+                failures.append(Bounce.Failure(recipient: r, status: dsn, diagnostic: reason, remoteMTA: nil))
+            }
+            logRecipient(env, i, relay: "local", dsn: dsn, status: "bounced", reason: reason)
         }
     }
 

@@ -10,6 +10,7 @@ public enum SendmailCommand {
     public static func main(_ argv: [String]) -> Int32 {
         let program = argv.first.map { String($0.split(separator: "/").last ?? "sendmail") } ?? "sendmail"
         umask(0o007)  // queue files are shared with the sealmail group, never with others
+        Privileges.sanitise()
         let options: SendmailOptions
         do {
             options = try SendmailOptions.parse(Array(argv.dropFirst()), programName: program)
@@ -36,13 +37,17 @@ public enum SendmailCommand {
             case .listQueue:
                 return try listQueue(rt)
             case .initAliases:
-                Stderr.write("\(program): aliases are read from \(rt.config.aliases) at each submission; there is no database to rebuild\n")
-                return 0
+                return AddressModes.checkAliases(rt, program: program)
             case .smtpOnStdio:
-                throw UsageError("-bs (SMTP on standard input) is not available yet")
+                var server = SMTPServerMode(runtime: rt, options: options)
+                return try server.run()
             case .verify:
-                throw UsageError("-bv (verify addresses) is not available yet")
+                return try AddressModes.verify(options, rt, program: program)
             case .runQueue(let run):
+                guard Privileges.mayRunQueue(rt) else {
+                    Stderr.write("\(program): only root (or a user in mailq_users) may run the queue\n")
+                    return ExitCode.noPerm.rawValue
+                }
                 return try runQueue(run, rt, verbose: options.verbose)
             }
         } catch {
@@ -97,7 +102,7 @@ public enum SendmailCommand {
 
     static func listQueue(_ rt: Runtime) throws -> Int32 {
         let uid = getuid()
-        let all = uid == 0 || rt.config.mailqUsers.contains(rt.identity.user) || rt.config.mailqUsers.contains("*")
+        let all = Privileges.mayRunQueue(rt)
         let (entries, problems) = try QueueListing.entries(rt.spool, visibleTo: all ? nil : uid)
         Stdout.write(QueueListing.mailq(entries, utcOffset: Clock.now().utcOffset))
         for p in problems { Stderr.write("mailq: \(p)\n") }

@@ -39,9 +39,10 @@ public enum Submission {
         let input = MessageInput(fd: inputFD, ignoreDots: options.ignoreDots)
         try input.readHeader()
         let parsed = input.header.block
+        let resolver = try LocalResolver.make(rt, noAliases: options.noAliases)
         let (recipients, warnings) = try SubmissionRules.recipients(
             argv: options.recipients, header: parsed, extract: options.extractRecipients,
-            notify: notify, qualifier: rt.qualifier)
+            notify: notify, qualifier: rt.qualifier, resolve: resolver.resolve)
         guard !recipients.isEmpty else {
             throw SubmissionError(.usage, "no recipients: -t found no addresses in "
                                   + (parsed.containsPrefix("Resent-") ? "Resent-To, Resent-Cc or Resent-Bcc" : "To, Cc or Bcc"))

@@ -64,12 +64,24 @@ public enum SubmissionRules {
     /// Resent-To/Cc/Bcc when the header has Resent- fields (Postfix adds header recipients
     /// to argv ones). Qualified, duplicates removed, order kept.
     /// - Returns: the recipients and warnings about header elements that were not addresses.
+    /// - Parameter resolve: turns a mailbox into final recipients (aliases, local mailboxes);
+    ///   without it every mailbox is qualified and relayed.
     public static func recipients(argv: [String], header: HeaderBlock?, extract: Bool, notify: String?,
-                                  qualifier: AddressQualifier) throws -> (recipients: [QueuedRecipient], warnings: [String]) {
+                                  qualifier: AddressQualifier, resolve: ((Mailbox) -> [QueuedRecipient])? = nil)
+        throws -> (recipients: [QueuedRecipient], warnings: [String]) {
         var out: [QueuedRecipient] = []
         var seen = Set<String>()
         var warnings: [String] = []
         func add(_ m: Mailbox) {
+            if let resolve {
+                for var r in resolve(m) {
+                    let key = (r.local ? "local:" : "") + canonicalKey(r.address)
+                    guard seen.insert(key).inserted else { continue }
+                    r.notify = notify
+                    out.append(r)
+                }
+                return
+            }
             let address = qualifier.qualify(m)
             let key = canonicalKey(address)
             guard !seen.contains(key) else { return }

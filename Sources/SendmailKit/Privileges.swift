@@ -1,0 +1,42 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The set-group-ID binary trusts nothing from its caller's environment (DESIGN.md
+/// "Security model"): the environment is emptied but for a few harmless variables, inherited
+/// file descriptors above stderr are closed, and admin operations are limited to root.
+enum Privileges {
+    /// Variables kept when running set-group-ID: NAME only feeds a display name, which is
+    /// encoded; everything else (LD_*, OPENSSL_CONF, SSL_CERT_FILE, TZ, HOSTALIASES,
+    /// LOCALDOMAIN, RES_OPTIONS, SEALMAIL_CONFIG is read before: see Runtime) goes.
+    static let kept: Set<String> = ["NAME", "SEALMAIL_CONFIG"]
+
+    static var isSetID: Bool { getegid() != getgid() || geteuid() != getuid() }
+
+    static func sanitise() {
+        guard isSetID else { return }
+        var keep: [(String, String)] = []
+        var p = environ
+        while let entry = p.pointee {
+            let s = String(cString: entry)
+            if let eq = s.firstIndex(of: "=") {
+                let name = String(s[..<eq])
+                if kept.contains(name) { keep.append((name, String(s[s.index(after: eq)...]))) }
+            }
+            p += 1
+        }
+        clearenv()
+        for (k, v) in keep { setenv(k, v, 1) }
+        setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1)
+        setenv("TZ", ":/etc/localtime", 1)
+        // Descriptors the caller left open must not reach relay connections or children.
+        let maxFD = Int32(min(sysconf(Int32(_SC_OPEN_MAX)), 65536))
+        if maxFD > 3 { for fd in 3..<maxFD { close(fd) } }
+    }
+
+    /// Root, or a user listed in `mailq_users` (or `*`), sees the whole queue and may run it;
+    /// others see their own messages only.
+    static func mayRunQueue(_ rt: Runtime) -> Bool {
+        getuid() == 0 || rt.config.mailqUsers.contains(rt.identity.user) || rt.config.mailqUsers.contains("*")
+    }
+}
