@@ -292,14 +292,14 @@ def classify(case, pf, sm, known_status):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--postfix', required=True)
-    ap.add_argument('--postfix-config', required=True)
-    ap.add_argument('--postfix-sink', required=True)
-    ap.add_argument('--sealmail', required=True)
-    ap.add_argument('--sealmail-config', required=True)
-    ap.add_argument('--sealmail-sink', required=True)
-    ap.add_argument('--known', required=True)
-    ap.add_argument('--out', required=True)
+    ap.add_argument('--postfix')
+    ap.add_argument('--postfix-config')
+    ap.add_argument('--postfix-sink')
+    ap.add_argument('--sealmail')
+    ap.add_argument('--sealmail-config')
+    ap.add_argument('--sealmail-sink')
+    ap.add_argument('--known', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'KNOWN-DIFFERENCES.md'))
+    ap.add_argument('--out')
     ap.add_argument('--only', help='run the cases whose name contains this')
     ap.add_argument('--list', action='store_true', help='list the cases and exit')
     ap.add_argument('--reclassify', action='store_true',
@@ -314,16 +314,22 @@ def main():
         for c in cases:
             print(c.name, c.argv, c.note)
         return 0
+    needed = ['out'] if args.reclassify else ['out', 'postfix', 'postfix_config', 'postfix_sink', 'sealmail',
+                                              'sealmail_config', 'sealmail_sink']
+    missing = [n for n in needed if not getattr(args, n)]
+    if missing:
+        ap.error('missing: ' + ', '.join('--' + n.replace('_', '-') for n in missing))
     known_status = load_known(args.known)
     missing = [rid for rid, _ in known.RULES if rid not in known_status]
     if missing:
         print('differential: rules missing from %s: %s' % (args.known, ', '.join(missing)))
         return 2
     os.makedirs(args.out, exist_ok=True)
-    pf_sink, sm_sink = Sink(args.postfix_sink), Sink(args.sealmail_sink)
-    pf_cmd, sm_cmd = [args.postfix], [args.sealmail]
-    pf_env = {'MAIL_CONFIG': args.postfix_config}
-    sm_env = {'SEALMAIL_CONFIG': args.sealmail_config}
+    if not args.reclassify:
+        pf_sink, sm_sink = Sink(args.postfix_sink), Sink(args.sealmail_sink)
+        pf_cmd, sm_cmd = [args.postfix], [args.sealmail]
+        pf_env = {'MAIL_CONFIG': args.postfix_config}
+        sm_env = {'SEALMAIL_CONFIG': args.sealmail_config}
 
     t0 = time.monotonic()
     results = []

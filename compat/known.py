@@ -79,6 +79,9 @@ def usage_exit_64(case, pf, sm):
 
 def local_host_names(case, pf, sm):
     """user@SHORTNAME, user@localhost: Postfix appends .example.com, sealmail uses example.com."""
+    given = ' '.join(case.argv).encode() + b' ' + case.stdin
+    if not re.search(rb'@(%s|localhost)(?![\w.-])' % re.escape(SHORT.encode()), given, re.I):
+        return False
     pat = re.compile(r'@(%s|localhost)\.%s\b' % (re.escape(SHORT), re.escape(DOMAIN)), re.I)
     return _map_addresses(pf, lambda s: pat.sub('@' + DOMAIN, s))
 
@@ -222,10 +225,13 @@ def orcpt_only_when_rewritten(case, pf, sm):
             changed |= q != p
             rc.append((a, q))
         m['rcpts'] = rc
+    given = (' '.join(case.argv).encode() + b' ' + case.stdin).decode('utf-8', 'replace').lower()
     for m in sm['messages']:
         rc = []
         for a, p in m['rcpts']:
-            q = tuple(x for x in p if not (x.upper().startswith('ORCPT=') and '@' in xtext_decode(x[6:])))
+            # sealmail's ORCPT must be the address as the caller gave it (argv or header)
+            q = tuple(x for x in p if not (x.upper().startswith('ORCPT=') and '@' in xtext_decode(x[6:])
+                                           and xtext_decode(x[6:]).split(';', 1)[-1].lower() in given))
             changed |= q != p
             rc.append((a, q))
         m['rcpts'] = rc

@@ -277,8 +277,15 @@ public final class QueueRunner: @unchecked Sendable {
         let bytes = Bounce.report(for: env, failures: failures, original: original, originalIsComplete: complete,
                                   reportingHost: rt.hostname, postmasterDomain: rt.domain,
                                   epochSeconds: clock.epochSeconds, utcOffset: clock.utcOffset, uniqueID: id)
+        // The sender may be a local mailbox (or an alias): resolved like any recipient.
+        var targets = [QueuedRecipient(address: env.sender)]
+        if let resolver = try? LocalResolver.make(rt, noAliases: false),
+           let box = AddressParser.parseList(env.sender).mailboxes.first {
+            let resolved = resolver.resolve(box).filter { $0.error == nil }
+            if !resolved.isEmpty { targets = resolved }
+        }
         var bounceEnv = QueuedEnvelope(id: id, arrivalMicros: clock.microseconds, sender: "",
-                                       recipients: [QueuedRecipient(address: env.sender)], uid: 0, user: "MAILER-DAEMON")
+                                       recipients: targets, uid: 0, user: "MAILER-DAEMON")
         bounceEnv.messageID = nil
         let writer = try QueueWriter(spool: rt.spool, envelope: bounceEnv)
         try writer.append(bytes)
