@@ -10,11 +10,13 @@
 #     `smtp-source -s 8 -d` (the ceiling of this machine).
 #
 # A benchmark, not a test: compare ratios from one run.
-# Environment: SEALMAIL (binary to use), SCRATCH_PATH, RUNS (default 60), N (default 10000).
+# Environment: SEALMAIL (binary to use; sealctl beside it), SCRATCH_PATH, RUNS (default 60),
+# N (default 10000).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 RUNS="${RUNS:-60}"
 N="${N:-10000}"
+PY=/usr/bin/python3
 
 need=()
 command -v hyperfine >/dev/null || need+=(hyperfine)
@@ -31,35 +33,91 @@ for c in /usr/sbin/sendmail.postfix /usr/sbin/sendmail.sealmail-orig /usr/sbin/s
 done
 
 if [ -z "${SEALMAIL:-}" ]; then
-    scratch=(); [ -n "${SCRATCH_PATH:-}" ] && scratch=(--scratch-path "$SCRATCH_PATH")
+    scratch=()
+    [ -n "${SCRATCH_PATH:-}" ] && scratch=(--scratch-path "$SCRATCH_PATH")
     (cd "$ROOT" && swift build -c release --static-swift-stdlib "${scratch[@]}" >&2)
     bin="$(cd "$ROOT" && swift build -c release --static-swift-stdlib "${scratch[@]}" --show-bin-path)"
-    SEALMAIL="$bin/sealmail"; SEALCTL="$bin/sealctl"
-else
-    SEALCTL="$(dirname "$SEALMAIL")/sealctl"
+    SEALMAIL="$bin/sealmail"
 fi
+SEALCTL="$(dirname "$SEALMAIL")/sealctl"
 
 WORK="$(mktemp -d /tmp/sealmail-dbench.XXXXXX)"
+[ -n "$WORK" ] && [ -d "$WORK" ] || exit 1
 SINK_PID=""
-cleanup() { [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
+cleanup() {
+    if [ -n "$SINK_PID" ]; then kill "$SINK_PID" 2>/dev/null || true; fi
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
 trap cleanup EXIT
 
-/usr/bin/python3 - "$WORK/message" <<'PY'
+$PY -c '
 import sys
 head = "From: Bench <sender@example.com>\nTo: rcpt@example.com\nSubject: delivery benchmark\n\n"
 body = "".join("line %04d of a two kilobyte message body, plain ASCII text.....\n" % i for i in range(40))
 open(sys.argv[1], "w").write((head + body)[:2047] + "\n")
-PY
-PORT="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-/usr/sbin/smtp-sink -u nobody "127.0.0.1:$PORT" 1024 & SINK_PID=$!
-for _ in $(seq 100); do /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1',$PORT),0.2).close()" 2>/dev/null && break; sleep 0.05; done
+' "$WORK/message"
 
-cat >"$WORK/seal.toml" <<EOF
-hostname = "host.example.com"
-domain = "example.com"
-queue_dir = "$WORK/q"
-max_connections = 8
-[[relay]]
-host = "127.0.0.1"
-port = $PORT
-tls = "none"
+PORT="$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+/usr/sbin/smtp-sink -u nobody "127.0.0.1:$PORT" 1024 &
+SINK_PID=$!
+for _ in $(seq 100); do
+    $PY -c "import socket; socket.create_connection(('127.0.0.1',$PORT),0.2).close()" 2>/dev/null && break
+    sleep 0.05
+done
+
+printf '%s\n' 'hostname = "host.example.com"' 'domain = "example.com"' "queue_dir = \"$WORK/q\"" \
+    'max_connections = 8' '[[relay]]' 'host = "127.0.0.1"' "port = $PORT" 'tls = "none"' >"$WORK/seal.toml"
+printf '%s\n' 'account default' 'host 127.0.0.1' "port $PORT" 'from sender@example.com' 'tls off' 'auth off' >"$WORK/msmtprc"
+chmod 600 "$WORK/msmtprc"
+mkdir -p "$WORK/pfconf" "$WORK/pfq/maildrop" "$WORK/pfq/public"
+printf 'compatibility_level = 3.6\nqueue_directory = %s\nmyhostname = host.example.com\n' "$WORK/pfq" >"$WORK/pfconf/main.cf"
+chown postfix:postdrop "$WORK/pfq/maildrop" "$WORK/pfq/public" 2>/dev/null || true
+chmod 1730 "$WORK/pfq/maildrop"
+chmod 710 "$WORK/pfq/public"
+touch -d '5 minutes ago' "$WORK/pfconf/main.cf"
+
+S="$SEALMAIL -C $WORK/seal.toml"
+$S -odi -t <"$WORK/message"
+[ -z "$(ls "$WORK/q/messages")" ] || { echo "sealmail -odi did not deliver" >&2; exit 1; }
+cmds=(-n "sealmail -odi -t" "$S -odi -t < $WORK/message"
+      -n "msmtp -t" "msmtp -C $WORK/msmtprc -t < $WORK/message"
+      -n "sealmail -odb -t" "$S -odb -t < $WORK/message")
+if [ -n "$POSTFIX_SENDMAIL" ]; then
+    cmds+=(-n "postfix sendmail -t" "$POSTFIX_SENDMAIL -C $WORK/pfconf -t < $WORK/message")
+fi
+hyperfine --warmup 5 --runs "$RUNS" --export-json "$WORK/one.json" "${cmds[@]}" >&2
+sleep 1
+"$SEALCTL" queue flush -C "$WORK/seal.toml" >/dev/null  # whatever -odb children left
+
+echo "queueing $N messages (sealmail -odq)..." >&2
+for _ in $(seq "$N"); do $S -odq -t <"$WORK/message"; done
+t0=$(date +%s.%N)
+"$SEALCTL" queue flush -C "$WORK/seal.toml" >"$WORK/flush.out"
+t1=$(date +%s.%N)
+left=$(ls "$WORK/q/messages" | wc -l)
+M=300
+m0=$(date +%s.%N)
+for _ in $(seq $M); do msmtp -C "$WORK/msmtprc" -t <"$WORK/message"; done
+m1=$(date +%s.%N)
+s0=$(date +%s.%N)
+/usr/sbin/smtp-source -d -s 8 -m "$N" -l 2048 -M localhost -f sender@example.com -t rcpt@example.com "127.0.0.1:$PORT"
+s1=$(date +%s.%N)
+
+$PY -c '
+import json, sys
+res = {r["command"]: r["median"] * 1000 for r in json.load(open(sys.argv[1]))["results"]}
+t0, t1, n, left, m0, m1, m, s0, s1 = map(float, sys.argv[2:11])
+print("one message per process (hyperfine medians, ms):")
+for k, v in res.items():
+    print("  %-24s %8.2f" % (k, v))
+print("  sealmail -odi / msmtp            = %.3fx" % (res["sealmail -odi -t"] / res["msmtp -t"]))
+if "postfix sendmail -t" in res:
+    print("  sealmail -odb / postfix sendmail = %.3fx" % (res["sealmail -odb -t"] / res["postfix sendmail -t"]))
+rate = n / (t1 - t0)
+ceiling = n / (s1 - s0)
+print("queue run of %d messages: %.0f msg/s (%.2f s, %d left in the queue)" % (n, rate, t1 - t0, left))
+print("msmtp, one process per message (%d): %.0f msg/s" % (m, m / (m1 - m0)))
+print("smtp-source -s 8 -d, %d messages: %.0f msg/s (the ceiling)" % (n, ceiling))
+print("queue run / smtp-source = %.2f" % (rate / ceiling))
+' "$WORK/one.json" "$t0" "$t1" "$N" "$left" "$m0" "$m1" "$M" "$s0" "$s1"
