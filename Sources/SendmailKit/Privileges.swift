@@ -30,8 +30,7 @@ enum Privileges {
         setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1)
         setenv("TZ", ":/etc/localtime", 1)
         // Descriptors the caller left open must not reach relay connections or children.
-        let maxFD = Int32(min(sysconf(Int32(_SC_OPEN_MAX)), 65536))
-        if maxFD > 3 { for fd in 3..<maxFD { close(fd) } }
+        closefrom(3)
     }
 
     /// Root, or a user listed in `mailq_users` (or `*`), sees the whole queue and may run it;
