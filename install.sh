@@ -329,10 +329,13 @@ default_config() {
 # The aliases file (aliases(5), with :include: lists). `newaliases` checks it.
 #aliases = "/etc/aliases"
 
-# Local recipients (unqualified names, this host, this domain) after alias expansion:
-# "mbox" appends to /var/mail/USER; "none" relays them as USER@domain.
+# Local recipients (unqualified names, this host's names, localhost) after alias expansion:
+# "mbox" appends to mail_spool/USER; "none" relays them as USER@domain.
 # Default: "mbox" when no [[relay]] is configured, "none" otherwise.
 #local_delivery = "mbox"
+
+# The folder of the local mailboxes.
+#mail_spool = "/var/mail"
 
 # How long a message may stay queued after temporary failures before it is returned.
 #max_queue_lifetime = "5d"
@@ -343,8 +346,8 @@ default_config() {
 # Users who may use any envelope sender and From address (root always may).
 #trusted = []
 
-# Users who may see the whole queue with mailq (root always may; "*" for everyone).
-# Others see only their own messages.
+# Users who may see the whole queue with mailq and run it with sendmail -q (root always
+# may; "*" for everyone). Others see only their own messages.
 #mailq_users = []
 
 # The syslog identity (facility mail).
@@ -390,7 +393,7 @@ default_config() {
 #key = "/etc/sealmail/keys/example.key"         # required; root:sealmail 0640
 #key_passphrase_file = "/etc/sealmail/keys/example.pass"   # default: none
 #chain = "/etc/sealmail/keys/chain.pem"         # intermediates to include; default: none
-#users = ["*"]                                  # who may have mail signed; default: nobody
+#users = ["*"]                                  # users or @groups whose mail it signs; default: nobody
 #unauthorised = "refuse"                        # refuse | unsigned
 #digest = "sha256"                              # default: smime.digest
 

@@ -388,7 +388,8 @@ def main():
             'differences': diffs, 'notes': order_note + [n for m in pf['messages'] + sm['messages'] for n in m['notes']],
             'postfix': {'exit': pf['exit'], 'stderr': pf['stderr'][-2000:], 'seconds': pf['seconds'],
                         'messages': pf['messages']},
-            'sealmail': {'exit': sm['exit'], 'stderr': sm['stderr'][-2000:], 'seconds': sm['seconds'],
+            'sealmail': {'exit': sm['exit'], 'stderr': sm['stderr'][-2000:], 'stdout': sm['stdout'][-2000:],
+                         'seconds': sm['seconds'],
                          'messages': sm['messages']},
             'stdin_b64': base64.b64encode(case.stdin[:4096]).decode('ascii'),
         }

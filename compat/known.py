@@ -183,8 +183,14 @@ def dash_v_verbose(case, pf, sm):
     return len(pf['messages']) < before and '>>> ' in sm['stderr']
 
 
-def bv_not_yet(case, pf, sm):
-    if '-bv' in case.argv and pf['exit'] == 0 and _refused_sm(sm, '-bv'):
+def bv_report(case, pf, sm):
+    """-bv: Postfix mails a verification report to the sender; sealmail prints the verdict on
+    stdout (or, before issue 6, refused -bv with 64). Nothing is delivered to the address."""
+    if '-bv' not in case.argv or pf['exit'] != 0 or sm['messages']:
+        return False
+    if not all(_is_bounce(m) for m in pf['messages']):
+        return False
+    if sm['exit'] == 0 and any(a in sm.get('stdout', '') for a in case.argv if '@' in a) or _refused_sm(sm, '-bv'):
         _adopt(pf, sm)
         return True
     return False
@@ -229,9 +235,12 @@ def orcpt_only_when_rewritten(case, pf, sm):
     for m in sm['messages']:
         rc = []
         for a, p in m['rcpts']:
-            # sealmail's ORCPT must be the address as the caller gave it (argv or header)
-            q = tuple(x for x in p if not (x.upper().startswith('ORCPT=') and '@' in xtext_decode(x[6:])
-                                           and xtext_decode(x[6:]).split(';', 1)[-1].lower() in given))
+            # sealmail's ORCPT must be the address as the caller gave it (argv or header), or
+            # the address as relayed (as Postfix sends it)
+            def ok(x):
+                v = xtext_decode(x[6:]).split(';', 1)[-1].lower()
+                return '@' in v and (v in given or v == a.lower())
+            q = tuple(x for x in p if not (x.upper().startswith('ORCPT=') and ok(x)))
             changed |= q != p
             rc.append((a, q))
         m['rcpts'] = rc
@@ -529,7 +538,7 @@ RULES = [
     ('encoded-full-name', encoded_full_name),
     ('odq-queue-only', odq_queue_only),
     ('dash-v-verbose', dash_v_verbose),
-    ('bv-not-yet', bv_not_yet),
+    ('bv-report', bv_report),
     ('qS-supported', qS_supported),
     ('XV-ignored', XV_ignored),
     ('body-8bitmime-by-content', body_8bitmime_by_content),

@@ -306,7 +306,6 @@ public final class QueueRunner: @unchecked Sendable {
 
         unowned let runner: QueueRunner
         var client: SMTPClient?
-        var bytesSent: Int64 = 0
         let progress = Progress()
 
         final class Progress: @unchecked Sendable { var bytes: Int64 = 0 }
