@@ -544,6 +544,55 @@ def caller_unattended_upgrades(r):
 
 
 # ---------------------------------------------------------------------------------------------
+# S/MIME: the callers' config signs mail from signed@example.com submitted by root
+
+def caller_smime(r):
+    c = Caller('S/MIME signing')
+    cert = r.args.smime_cert
+    if not cert:
+        return []
+    cases = [('bsd-mailx -r', ['/usr/bin/bsd-mailx', '-s', 'signed %s', '-r', 'signed@example.com', 'to@example.net'],
+              {}, 'hello %s\n.\nlone dot above, UTF-8: Grüße\n'),
+             ('php mail() -f', ['php', '-n', '-r', PHP],
+              {'TO': 'to@example.net', 'SUBJ': 'signed %s', 'HDRS': 'From: signed@example.com', 'PARAMS': '-fsigned@example.com'},
+              'hello %s\nfrom PHP\n')]
+    for label, cmd, env, body in cases:
+        t = r.token('smime')
+        cmd = [x.replace('%s', t) if x.startswith('signed') else x for x in cmd]
+        env = {k: v.replace('%s', t) for k, v in env.items()}
+        if env:
+            env['BODY'] = body % t
+            r.invoke(c, label, cmd, env=env)
+        else:
+            r.invoke(c, label, cmd, (body % t).encode())
+        got = r.sink.wait(t)
+        if not c.check(len(got) == 1, '%s: one message at the relay' % label, 'got %d' % len(got)):
+            continue
+        m = got[0]
+        common_checks(c, m, label, ['to@example.net'], 'signed@example.com')
+        ctype = ' '.join(header(m, 'Content-Type'))
+        c.check(ctype.startswith('multipart/signed') and 'application/pkcs7-signature' in ctype,
+                '%s: multipart/signed (application/pkcs7-signature)' % label, 'Content-Type %r' % ctype)
+        path = os.path.join(r.args.out, 'signed-%s.eml' % t)
+        with open(path, 'wb') as f:
+            f.write(m['data'])
+        p = subprocess.run(['openssl', 'smime', '-verify', '-in', path, '-CAfile', cert, '-purpose', 'any'],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        c.check(p.returncode == 0, '%s: openssl smime -verify succeeds with the test certificate' % label,
+                p.stderr.decode('utf-8', 'replace').strip()[-300:])
+        inner = email.message_from_bytes(p.stdout, policy=email.policy.default)
+        try:
+            text = inner.get_content().replace('\r\n', '\n')
+        except Exception as e:  # noqa: BLE001
+            text = 'unreadable signed entity: %s' % e
+        want = body % t
+        # (PHP adds a line end after the body)
+        c.check(text.rstrip('\n') == want.rstrip('\n'), '%s: the signed content decodes to the body as written (%s)' % (
+            label, inner.get('Content-Transfer-Encoding', '7bit')), 'got %r, want %r' % (text[:300], want))
+    return [c]
+
+
+# ---------------------------------------------------------------------------------------------
 # sendmail's other names, and the queue
 
 def caller_names(r):
@@ -644,6 +693,7 @@ def main():
     ap.add_argument('--postfix-config')
     ap.add_argument('--postfix-sink')
     ap.add_argument('--cron-token', default='')
+    ap.add_argument('--smime-cert')
     ap.add_argument('--wait', type=float, default=90)
     ap.add_argument('--only', help='run the callers whose function name contains this')
     args = ap.parse_args()
@@ -655,7 +705,8 @@ def main():
         save(args.out, caller_cron(r, args.wait))
         return 0
     callers = []
-    for fn in (caller_mailx, caller_php, caller_git, caller_logwatch, caller_unattended_upgrades, caller_names):
+    for fn in (caller_mailx, caller_php, caller_git, caller_logwatch, caller_unattended_upgrades, caller_smime,
+               caller_names):
         if args.only and args.only not in fn.__name__:
             continue
         try:

@@ -95,9 +95,16 @@ public enum SendmailCommand {
         // -q30m: run every interval, trying only what is due (Sendmail's meaning), in the foreground.
         o.force = false
         while true {
-            do { try QueueRunner(runtime: rt, options: o).run() } catch { rt.log.warning("queue run: \(error)") }
+            runOnce(o, rt)
             sleep(UInt32(interval))
         }
+    }
+
+    /// One periodic run. Kept out of line: Swift 6.3.1's optimiser (LICM) never finishes on
+    /// this loop when the body is inlined into it.
+    @inline(never)
+    static func runOnce(_ o: QueueRunOptions, _ rt: Runtime) {
+        do { try QueueRunner(runtime: rt, options: o).run() } catch { rt.log.warning("queue run: \(error)") }
     }
 
     static func listQueue(_ rt: Runtime) throws -> Int32 {

@@ -74,7 +74,6 @@ final class CallerFormTests: SealmailTestCase {
             + "ls: cannot access '/nonexistent': caf\u{e9}\n"
         let q = try submitOK(["-FCronDaemon", "-i", "-B8BITMIME", "-oem", "root"], input)
         XCTAssertEqual(q.recipients, ["root@\(Self.domain)"])
-        XCTAssertEqual(q.recipientLines, ["root@\(Self.domain) orcpt=root"], "the original address is kept as ORCPT")
         XCTAssertEqual(q.sender, qualifiedUser)
         XCTAssertEqual(q.fields("From"), ["root@\(Self.domain) (Cron Daemon)"], "qualified, comment kept")
         XCTAssertEqual(q.fields("To"), ["root@\(Self.domain)"])

@@ -36,15 +36,65 @@ final class SignalWindowTests: SealmailTestCase {
         return p && strcmp(p, what) == 0;
     }
 
+    /* SEALMAIL_SHIM_TRACE=path: append the name of each durability-relevant call. */
+    static void trace(const char *what) {
+        const char *t = getenv("SEALMAIL_SHIM_TRACE");
+        if (!t) return;
+        int fd = open(t, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd >= 0) { (void)!write(fd, what, strlen(what)); (void)!write(fd, "\n", 1); close(fd); }
+    }
+
+    static const char *kind_of(int fd) {
+        struct stat st;
+        if (fstat(fd, &st) != 0) return "badfd";
+        return S_ISDIR(st.st_mode) ? "dirfsync" : "filefsync";
+    }
+
     int fsync(int fd) {
         static int (*real)(int);
         if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
         struct stat st;
         if (fstat(fd, &st) == 0) {
             const char *kind = S_ISDIR(st.st_mode) ? "dirfsync" : "filefsync";
+            trace(kind);
             if (pausing(kind)) { mark(kind); sleep(5); }
         }
         return real(fd);
+    }
+
+    int fdatasync(int fd) {
+        static int (*real)(int);
+        if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+        trace(kind_of(fd));
+        return real(fd);
+    }
+
+    int link(const char *a, const char *b) {
+        static int (*real)(const char *, const char *);
+        if (!real) real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "link");
+        trace("link");
+        return real(a, b);
+    }
+
+    int linkat(int d1, const char *a, int d2, const char *b, int flags) {
+        static int (*real)(int, const char *, int, const char *, int);
+        if (!real) real = (int (*)(int, const char *, int, const char *, int))dlsym(RTLD_NEXT, "linkat");
+        trace("link");
+        return real(d1, a, d2, b, flags);
+    }
+
+    int rename(const char *a, const char *b) {
+        static int (*real)(const char *, const char *);
+        if (!real) real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+        trace("rename");
+        return real(a, b);
+    }
+
+    int renameat2(int d1, const char *a, int d2, const char *b, unsigned int flags) {
+        static int (*real)(int, const char *, int, const char *, unsigned int);
+        if (!real) real = (int (*)(int, const char *, int, const char *, unsigned int))dlsym(RTLD_NEXT, "renameat2");
+        trace("rename");
+        return real(d1, a, d2, b, flags);
     }
 
     int flock(int fd, int op) {
@@ -67,7 +117,10 @@ final class SignalWindowTests: SealmailTestCase {
         try writeText(source, Self.shimSource)
         let r = try Child(cc, ["-shared", "-fPIC", "-O1", "-o", shim, source, "-ldl"],
                           environment: childEnvironment(), outputDir: dir).wait()
-        guard r.status == 0 else { throw XCTSkip("cannot build the LD_PRELOAD shim: \(r.stderrText)") }
+        guard r.status == 0 else {
+            XCTFail("cannot build the LD_PRELOAD shim with \(cc): \(r.stderrText)")
+            throw HarnessError("shim build failed")
+        }
     }
 
     /// Submits a small message with the shim pausing in `call`, sends `sig` once the pause
@@ -86,6 +139,23 @@ final class SignalWindowTests: SealmailTestCase {
         usleep(50_000)
         child.kill(sig)
         return child.wait()
+    }
+
+    /// The commit order of DESIGN.md "Queue": the file is fsync'd, then linked or renamed into
+    /// messages/, then messages/ is fsync'd, all before exit 0.
+    func testCommitOrderIsFsyncRenameFsyncFolder() throws {
+        let tracePath = dir + "/trace"
+        let child = try startSealmail(["-odq", "-t"], environment: ["LD_PRELOAD": shim, "SEALMAIL_SHIM_TRACE": tracePath])
+        child.write("To: a@x.example\nSubject: order\n\nbody\n")
+        let r = child.wait()
+        XCTAssertEqual(r.status, 0, r.stderrText)
+        XCTAssertEqual(queuedIDs.count, 1)
+        let calls = String(decoding: (try? readFile(tracePath)) ?? [], as: UTF8.self).split(separator: "\n").map(String.init)
+        guard let commit = calls.firstIndex(where: { $0 == "link" || $0 == "rename" }) else {
+            return XCTFail("no link or rename into messages/: \(calls)")
+        }
+        XCTAssertTrue(calls[..<commit].contains("filefsync"), "the file must be fsync'd before it is committed: \(calls)")
+        XCTAssertTrue(calls[commit...].contains("dirfsync"), "messages/ must be fsync'd after the commit: \(calls)")
     }
 
     /// Control: killed while fsync'ing the file in tmp/ (before the commit): exit 75, nothing left.

@@ -170,7 +170,9 @@ cleanup() {
     if [ -e "$BACKUP/aliases" ]; then cp -a "$BACKUP/aliases" /etc/aliases; else rm -f /etc/aliases; fi
     if [ -e "$BACKUP/root" ]; then cp -a "$BACKUP/root" /var/mail/root; else rm -f /var/mail/root; fi
     if [ -n "$USER_MADE" ]; then
-        pkill -u "$U" 2>/dev/null   # only the throwaway user's leftover processes
+        # Background deliveries of the throwaway user end by themselves; give them 10 s.
+        for _ in $(seq 50); do pgrep -u "$U" >/dev/null || break; sleep 0.2; done
+        pkill -u "$U" 2>/dev/null
         deluser --quiet --remove-home "$U" >/dev/null 2>&1 || userdel -r "$U" 2>/dev/null
         rm -f "/var/mail/$U" "/var/mail/$U.lock"
     fi
@@ -287,7 +289,7 @@ check "newaliases exits 0 with a sound /etc/aliases" newaliases
 
 rm -f /var/mail/root
 t=$(token)
-echo "test $t" | mail -s "hi root $t" root
+echo "test $t" | mail -s "hi root $t" root >"$WORK/out" 2>&1
 rc=$?
 how="by the submission itself"
 if ! wait_until 15 in_mbox "$t" /var/mail/root; then
@@ -295,7 +297,7 @@ if ! wait_until 15 in_mbox "$t" /var/mail/root; then
     /usr/sbin/sealctl queue run >"$WORK/qrun.log" 2>&1
 fi
 verdict "mail(1) as root to root ends in /var/mail/root ($how)" "$([ $rc -eq 0 ] && in_mbox "$t" /var/mail/root; echo $?)" \
-    "mail exit $rc; queue: $(mailq 2>&1 | head -n 8)"
+    "mail exit $rc: $(cat "$WORK/out"); queue: $(mailq 2>&1 | head -n 8)"
 if in_mbox "$t" /var/mail/root; then
     list=$(printf 'h\nx\n' | mail -f /var/mail/root 2>&1)
     verdict "/var/mail/root is readable by mail(1) (bsd-mailx lists the message)" "$(echo "$list" | grep -qF "hi root $t"; echo $?)" "$list"
@@ -312,13 +314,13 @@ else
     skip "/var/mail/root is readable by mail(1)" "no local delivery"
 fi
 t=$(token)
-message "$t" "from root with a From line" | $SENDMAIL -odi root
+message "$t" "from root with a From line" | $SENDMAIL -odi root >/dev/null 2>&1
 wait_until 10 in_mbox "$t" /var/mail/root || /usr/sbin/sealctl queue run >/dev/null 2>&1
 verdict "a body line starting with \"From \" is quoted as \">From \" in the mbox" \
     "$(grep -qx '>From the start of a line' /var/mail/root 2>/dev/null; echo $?)" "$(grep -n 'start of a line' /var/mail/root 2>&1 | head -n 3)"
 
 t=$(token)
-echo "test $t" | as_user mail -s "hi from the user $t" root
+echo "test $t" | as_user mail -s "hi from the user $t" root >"$WORK/out" 2>&1
 rc=$?
 how="by the submission itself"
 if ! wait_until 10 in_mbox "$t" /var/mail/root; then
@@ -326,13 +328,13 @@ if ! wait_until 10 in_mbox "$t" /var/mail/root; then
     /usr/sbin/sealctl queue run >/dev/null 2>&1
 fi
 verdict "mail(1) as an unprivileged user to root ends in /var/mail/root ($how)" "$([ $rc -eq 0 ] && in_mbox "$t" /var/mail/root; echo $?)" \
-    "mail exit $rc; queue: $(mailq 2>&1 | head -n 8)"
+    "mail exit $rc: $(cat "$WORK/out"); queue: $(mailq 2>&1 | head -n 8)"
 
 t=$(token)
-echo "note $t" | as_user mail -s "note to self $t" "$U"
+echo "note $t" | as_user mail -s "note to self $t" "$U" >"$WORK/out" 2>&1
 wait_until 10 in_mbox "$t" "/var/mail/$U" || /usr/sbin/sealctl queue run >/dev/null 2>&1
 verdict "mail to the user themself creates /var/mail/$U owned by $U, group mail, 0600 or 0660" \
-    "$(in_mbox "$t" "/var/mail/$U" && [[ "$(meta "/var/mail/$U")" =~ ^$U:mail\ 6[06]0$ ]]; echo $?)" "$(meta "/var/mail/$U")"
+    "$(in_mbox "$t" "/var/mail/$U" && [[ "$(meta "/var/mail/$U")" =~ ^$U:mail\ 6[06]0$ ]]; echo $?)" "$(meta "/var/mail/$U"); $(cat "$WORK/out")"
 
 # -bv and -bs, as mail clients use them.
 out=$($SENDMAIL -bv root 2>&1)
@@ -432,11 +434,11 @@ users = ["*"]
 EOF
 } | set_config
 t=$(token)
-echo "signed $t" | as_user mail -s "relayed for the user $t" "far@remote.example"
+echo "signed $t" | as_user mail -s "relayed for the user $t" "far@remote.example" >"$WORK/out" 2>&1
 rc=$?
 wait_until 20 sink_has "$t" "$WORK/sink-plain"
 verdict "the user: mail(1) to a remote address reaches the relay (background delivery)" \
-    "$([ $rc -eq 0 ] && sink_has "$t" "$WORK/sink-plain"; echo $?)" "mail exit $rc; $(mailq 2>&1 | head -n 6)"
+    "$([ $rc -eq 0 ] && sink_has "$t" "$WORK/sink-plain"; echo $?)" "mail exit $rc: $(cat "$WORK/out"); $(mailq 2>&1 | head -n 6)"
 f=$(grep -lF "$t" "$WORK"/sink-plain/*.eml 2>/dev/null | head -n 1)
 if [ -n "$f" ]; then
     out=$(openssl smime -verify -in "$f" -CAfile "$WORK/sign.crt" -out /dev/null 2>&1)
@@ -482,15 +484,15 @@ verdict "the user cannot list the queue folder" "$([ $rc -ne 0 ]; echo $?)" "$ou
 # Mail queued by root and by the user, kept in the queue (-odq).
 printf 'hostname = "sealtest.example.com"\ndomain = "example.com"\ndelivery = "queue"\n' | set_config
 troot=$(token)
-message "$troot" "root's queued mail" | $SENDMAIL -odq "far@remote.example"
+message "$troot" "root's queued mail" | $SENDMAIL -odq "far@remote.example" >"$WORK/out.root" 2>&1
 tuser=$(token)
-message "$tuser" "the user's queued mail" | as_user $SENDMAIL -odq "far@remote.example"
+message "$tuser" "the user's queued mail" | as_user $SENDMAIL -odq "far@remote.example" >"$WORK/out.user" 2>&1
 rootfile=$(queued_file "$troot")
 rootid=$(basename "$rootfile" 2>/dev/null)
 userid=$(basename "$(queued_file "$tuser")" 2>/dev/null)
 log "queued: root's $rootid, the user's $userid"
 verdict "root and the user can both queue mail (-odq)" "$([ -n "$rootid" ] && [ -n "$userid" ]; echo $?)" \
-    "root's: ${rootid:-not queued}, the user's: ${userid:-not queued}"
+    "root's: ${rootid:-not queued: $(cat "$WORK/out.root")}; the user's: ${userid:-not queued: $(cat "$WORK/out.user")}"
 out=$(as_user cat "$rootfile" 2>&1); rc=$?
 verdict "the user cannot read root's queued message file" "$([ -n "$rootfile" ] && [ $rc -ne 0 ] && ! echo "$out" | grep -q "$troot"; echo $?)" "$out"
 out=$(as_user /usr/sbin/sealctl queue show "$rootid" 2>&1); rc=$?
@@ -600,12 +602,12 @@ fi
 # TZ: the Date field sealmail adds uses the system's zone, not the caller's.
 printf 'hostname = "sealtest.example.com"\ndomain = "example.com"\n' | set_config
 t=$(token)
-message "$t" "TZ" | as_user env TZ=SEAL-14 $SENDMAIL -odq "far@remote.example"
+message "$t" "TZ" | as_user env TZ=SEAL-14 $SENDMAIL -odq "far@remote.example" >"$WORK/out" 2>&1
 f=$(queued_file "$t")
 date_line=$(sed -n '/^message$/,$p' "$f" 2>/dev/null | grep -m1 -i '^Date:' | tr -d '\r')
 zone=$(env -u TZ date +%z)
 verdict "TZ in the user's environment changes nothing (Date: ends in the system's $zone)" \
-    "$([ -n "$date_line" ] && [ "${date_line##* }" = "$zone" ]; echo $?)" "${date_line:-no Date: field found in $f}"
+    "$([ -n "$date_line" ] && [ "${date_line##* }" = "$zone" ]; echo $?)" "${date_line:-no Date: field found (not queued? $(cat "$WORK/out"))}"
 
 # --- 6. bad input --------------------------------------------------------------------------------
 
@@ -630,11 +632,11 @@ out=$(newaliases 2>&1); rc=$?
 verdict "newaliases reports the alias loop loopa -> loopb -> loopa" "$([ $rc -ne 0 ] && echo "$out" | grep -qi loop; echo $?)" "exit $rc: $out"
 
 t=$(token)
-message "$t" "alias" | $SENDMAIL -odi sealalias
+message "$t" "alias" | $SENDMAIL -odi sealalias >/dev/null 2>&1
 wait_until 10 in_mbox "$t" /var/mail/root || /usr/sbin/sealctl queue run >/dev/null 2>&1
 verdict "mail to an alias (sealalias: root) reaches /var/mail/root" "$(in_mbox "$t" /var/mail/root; echo $?)" "$(mailq 2>&1 | head)"
 t=$(token)
-message "$t" "include" | $SENDMAIL -odi seallist
+message "$t" "include" | $SENDMAIL -odi seallist >/dev/null 2>&1
 wait_until 10 in_mbox "$t" /var/mail/root || /usr/sbin/sealctl queue run >/dev/null 2>&1
 verdict "mail to an :include: alias reaches /var/mail/root" "$(in_mbox "$t" /var/mail/root; echo $?)" "$(mailq 2>&1 | head)"
 

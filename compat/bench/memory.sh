@@ -43,7 +43,7 @@ python3 - "$WORK/message" <<'EOF'
 import sys
 with open(sys.argv[1], "wb") as f:
     f.write(b"To: rcpt@example.com\nFrom: sender@example.com\nSubject: 64 MiB\n\n")
-    line = b"." * 54 + b"\n"
+    line = b"." * 55 + b"\n"
     chunk = b"".join(b"%08x" % i + line for i in range(1 << 14))
     for _ in range(64):
         f.write(chunk)

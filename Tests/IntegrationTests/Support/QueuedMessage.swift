@@ -140,9 +140,3 @@ func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
 func contains(_ haystack: [UInt8], _ needle: String) -> Bool {
     contains(haystack, Array(needle.utf8))
 }
-
-/// The first index of the first byte of `needle` in `haystack`, case-insensitively for ASCII.
-func containsCaseInsensitive(_ haystack: [UInt8], _ needle: String) -> Bool {
-    let lower = haystack.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
-    return contains(lower, needle.lowercased())
-}

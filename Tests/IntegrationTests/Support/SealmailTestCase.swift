@@ -60,15 +60,23 @@ class SealmailTestCase: XCTestCase {
 
     // MARK: config
 
+    /// The test's aliases file (absent unless a test writes it), so /etc/aliases never applies.
+    var aliasesPath: String { dir + "/aliases" }
+
     /// Writes the test's config file (or another one at `path`). Delivery defaults to
     /// `queue`, so no detached deliverer touches the queue while a test reads it; tests of
-    /// -odb/-odi pass the flag.
-    func writeConfig(queueDir q: String? = nil, delivery: String = "queue", extra: String = "", path: String? = nil) throws {
+    /// -odb/-odi pass the flag. Local delivery defaults to `none` (a satellite host: local
+    /// names are qualified with `domain` and relayed), with the test's own aliases file.
+    func writeConfig(queueDir q: String? = nil, delivery: String = "queue", localDelivery: String = "none",
+                     extra: String = "", path: String? = nil) throws {
         let text = """
         hostname = "\(Self.hostname)"
         domain = "\(Self.domain)"
         queue_dir = "\(q ?? queueDir)"
         delivery = "\(delivery)"
+        local_delivery = "\(localDelivery)"
+        aliases = "\(aliasesPath)"
+        mail_spool = "\(dir)/spool"
         \(extra)
         """
         try writeText(path ?? configPath, text)
