@@ -87,7 +87,8 @@ public struct Spool: Sendable {
         if unlink(messagePath(id)) != 0 {
             throw QueueError.system("cannot remove", path: messagePath(id), errno: errno)
         }
-        try? fsyncDirectory(messagesDir)
+        // No fsync of the folder: a removal lost in a power cut only means one more
+        // delivery attempt (as with Postfix), and the fsync would cost every message.
         unlink(statePath(id))
     }
 

@@ -18,14 +18,20 @@ public struct MailLog: Sendable {
     public func warning(_ line: String) { log(LOG_WARNING, "warning: " + line) }
     public func error(_ line: String) { log(LOG_ERR, "error: " + line) }
 
+    /// openlog(3) keeps the ident pointer: it is allocated once for the life of the process.
+    nonisolated(unsafe) private static var openedIdent: UnsafeMutablePointer<CChar>?
+
+    private static func open(_ ident: String) {
+        guard openedIdent == nil else { return }
+        openedIdent = strdup(ident)
+        openlog(openedIdent, LOG_PID, LOG_MAIL)
+    }
+
     private func log(_ priority: Int32, _ line: String) {
         // Control characters never reach the log (a caller's value could forge log lines).
         let clean = String(String.UnicodeScalarView(line.unicodeScalars.map { $0.value < 32 || $0.value == 127 ? "?" : $0 }))
-        ident.withCString { id in
-            openlog(id, LOG_PID, LOG_MAIL)
-            withVaList([clean]) { vsyslog(priority, "%s", $0) }
-            closelog()
-        }
+        MailLog.open(ident)
+        withVaList([clean]) { vsyslog(priority, "%s", $0) }
         if echo { Stderr.write("\(ident): \(clean)\n") }
     }
 }
