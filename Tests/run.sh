@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # The test command of README.md (and what CI runs): installs what the tests need from
-# Debian, builds, and runs every test. Servers the tests use (aiosmtpd, smtp-sink, ...) are
-# started and stopped by the tests themselves, on 127.0.0.1.
+# Debian, builds, and runs every test:
+#   1. swift test: unit, integration (the built binaries), delivery against a scripted server,
+#      aiosmtpd and smtp-sink, S/MIME checked by openssl and gpgsm;
+#   2. as root: the drop-in suites, on one release build: compat/run (real callers, and the
+#      differential against Postfix) and Tests/install/run.sh (install.sh for real, privileges).
+# Servers the tests use are started and stopped by the tests themselves, on 127.0.0.1.
+# SEALMAIL_SKIP_SYSTEM_TESTS=1 runs only step 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in libssl-dev libbsd-dev pkg-config openssl gpgsm python3-aiosmtpd postfix; do
+for pkg in libssl-dev libbsd-dev pkg-config openssl gpgsm python3-aiosmtpd postfix gcc; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -31,6 +36,22 @@ if [ "$status" -ne 0 ]; then
     echo "Tests/run.sh: swift test failed ($status)" >&2
     exit "$status"
 fi
-if [ -x compat/run ]; then
-    compat/run
+
+if [ "$(id -u)" -ne 0 ] || [ -n "${SEALMAIL_SKIP_SYSTEM_TESTS:-}" ]; then
+    echo "Tests/run.sh: drop-in suites skipped (they need root; SEALMAIL_SKIP_SYSTEM_TESTS)"
+    exit 0
 fi
+
+echo "Tests/run.sh: release build for the drop-in suites"
+swift build -c release --static-swift-stdlib
+bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
+failed=0
+for suite in compat/run Tests/install/run.sh; do
+    [ -x "$suite" ] || continue
+    echo "Tests/run.sh: $suite"
+    if ! SEALMAIL_COMPAT_BIN="$bin/sealmail" SWIFT_SCRATCH=.build "$suite"; then
+        echo "Tests/run.sh: $suite failed" >&2
+        failed=1
+    fi
+done
+exit $failed

@@ -5,14 +5,16 @@ Run by compat/run (with /usr/bin/python3), after it installed sealmail (behind a
 wrapper) as /usr/sbin/sendmail and started the recording sink (sink.py) for it:
 
     callers.py run    --sink DIR --argv-log FILE --out DIR --postfix CMD --postfix-config DIR
-                      --postfix-sink DIR
+                      --postfix-sink DIR --smime-cert PEM
     callers.py cron   --sink DIR --argv-log FILE --out DIR --wait SECONDS
     callers.py summary --out DIR
 
 `run` drives every caller except cron (whose jobs compat/run installed at the start, so the
 minute cron waits for is spent on the other work) and writes OUT/callers.json; `cron` waits for
 the cron jobs' mail and adds its checks; `summary` prints one line per caller and the argv
-table, and exits 1 when a check failed.
+table, and exits 1 when a check failed. Postfix's sendmail is used by `run` only to record what
+it does with PHP's header-injection attempts (a note, not a check); --smime-cert is the
+certificate of the sign rule compat/run put in the config, for `openssl smime -verify`.
 
 Every message a caller sends carries a token (in the Subject or body) that identifies it at
 the sink. Each check is one line: what is checked, and on failure what was found. sealmail runs
@@ -26,8 +28,6 @@ import email
 import email.header
 import email.policy
 import glob
-import importlib.machinery
-import importlib.util
 import json
 import os
 import re

@@ -20,7 +20,8 @@ public struct Spool: Sendable {
                 throw QueueError.system("cannot create queue folder", path: dir, errno: errno, creating: true)
             }
         }
-        if access(tmpDir, W_OK | X_OK) != 0 {
+        // faccessat with AT_EACCESS: the set-group-ID binary writes with its effective group.
+        if faccessat(AT_FDCWD, tmpDir, W_OK | X_OK, AT_EACCESS) != 0 {
             throw QueueError.system("cannot write to queue folder", path: tmpDir, errno: errno, creating: true)
         }
     }

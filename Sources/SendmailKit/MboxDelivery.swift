@@ -13,6 +13,9 @@ enum MboxDelivery {
         case delivered
         case deferred(dsn: String, reason: String)
         case failed(dsn: String, reason: String)
+        /// This process cannot write to the mail spool (an ordinary user's -odb/-odi): the
+        /// recipient is left for root's queue run, with no attempt counted.
+        case notHere
     }
 
     static func deliver(user: String, envelope env: QueuedEnvelope, fd: Int32, offset: Int64,
@@ -20,9 +23,7 @@ enum MboxDelivery {
         guard let pw = getpwnam(user) else { return .failed(dsn: "5.1.1", reason: "unknown local user \(user)") }
         let uid = pw.pointee.pw_uid
         let path = spoolDir + "/" + user
-        guard access(spoolDir, W_OK) == 0 else {
-            return .deferred(dsn: "4.3.0", reason: "cannot write to \(spoolDir) (local delivery is done by root's queue run)")
-        }
+        guard faccessat(AT_FDCWD, spoolDir, W_OK, AT_EACCESS) == 0 else { return .notHere }
         let lockPath = path + ".lock"
         guard takeDotLock(lockPath) else {
             return .deferred(dsn: "4.2.0", reason: "mailbox \(path) is locked (\(lockPath))")

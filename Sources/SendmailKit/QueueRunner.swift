@@ -112,8 +112,10 @@ public final class QueueRunner: @unchecked Sendable {
         }
         var report = MessageReport()
         var failures: [Bounce.Failure] = []
+        var attempted = false
 
         if schedule.isExpired(arrivalMicros: env.arrivalMicros, nowMicros: now.microseconds) {
+            attempted = true
             for i in pending {
                 let last = state.recipients[i]?.reason ?? "no delivery attempt succeeded"
                 let reason = "message expired after \(rt.config.maxQueueLifetime / 86400) days in the queue: \(last)"
@@ -126,9 +128,11 @@ public final class QueueRunner: @unchecked Sendable {
             let local = pending.filter { env.recipients[$0].local || env.recipients[$0].error != nil }
             let remote = pending.filter { !local.contains($0) }
             for i in local {
-                deliverLocally(env, i, fd: lock.fileDescriptor, offset: Int64(offset), state: &state, report: &report, failures: &failures)
+                if deliverLocally(env, i, fd: lock.fileDescriptor, offset: Int64(offset), state: &state,
+                                  report: &report, failures: &failures) { attempted = true }
             }
             if !remote.isEmpty {
+                attempted = true
                 let attempt = session.deliver(env, pending: remote, fd: lock.fileDescriptor, offset: Int64(offset))
                 apply(attempt, env: env, pending: remote, state: &state, report: &report, failures: &failures)
             }
@@ -142,7 +146,7 @@ public final class QueueRunner: @unchecked Sendable {
         if state.pending(of: env).isEmpty {
             try rt.spool.remove(id)
             rt.log.info("\(id): removed")
-        } else {
+        } else if attempted {
             state.attempts += 1
             if state.firstAttemptMicros == nil { state.firstAttemptMicros = now.microseconds }
             state.lastAttemptMicros = now.microseconds
@@ -200,8 +204,10 @@ public final class QueueRunner: @unchecked Sendable {
     }
 
     /// A local mailbox, or a recipient that failed at submission (alias loop, program target).
+    /// - Returns: false when nothing was attempted (left for root's queue run).
+    @discardableResult
     private func deliverLocally(_ env: QueuedEnvelope, _ i: Int, fd: Int32, offset: Int64, state: inout DeliveryState,
-                                report: inout MessageReport, failures: inout [Bounce.Failure]) {
+                                report: inout MessageReport, failures: inout [Bounce.Failure]) -> Bool {
         let r = env.recipients[i]
         let outcome: MboxDelivery.Outcome
         if let err = r.error {
@@ -229,7 +235,11 @@ public final class QueueRunner: @unchecked Sendable {
                 failures.append(Bounce.Failure(recipient: r, status: dsn, diagnostic: reason, remoteMTA: nil))
             }
             logRecipient(env, i, relay: "local", dsn: dsn, status: "bounced", reason: reason)
+        case .notHere:
+            report.deferred.append((r.address, "left for the root queue run (local delivery)"))
+            return false
         }
+        return true
     }
 
     private func matches(_ env: QueuedEnvelope, _ state: DeliveryState, _ f: SendmailOptions.QueueRun) -> Bool {

@@ -39,7 +39,10 @@ public struct Runtime: Sendable {
             path = String(cString: e); chosenByCaller = true
         }
         if chosenByCaller && getuid() != 0 && getegid() != getgid() {
-            if setgid(getgid()) != 0 {
+            // setregid setting the real ID too, not setgid: the saved set-group-ID then goes
+            // as well (POSIX), so the group cannot be regained.
+            let g = getgid()
+            if setregid(g, g) != 0 {
                 throw ConfigLoadError(message: "cannot drop group privileges: \(String(cString: strerror(errno)))", isPermission: true)
             }
         }
