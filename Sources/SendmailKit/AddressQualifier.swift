@@ -22,7 +22,10 @@ public struct AddressQualifier: Equatable, Sendable {
 
     /// The qualified domain for a mailbox's domain (nil when unqualified).
     public func qualifiedDomain(_ d: String?) -> String {
-        guard let d, !d.isEmpty else { return domain }
+        guard var d, !d.isEmpty else { return domain }
+        // A trailing dot (an absolute DNS name) is not valid in SMTP (RFC 5321 4.1.2).
+        while d.hasSuffix("."), !d.hasPrefix("[") { d.removeLast() }
+        if d.isEmpty { return domain }
         if d.hasPrefix("[") || d.contains(".") { return d }
         if localNames.contains(d.lowercased()) { return domain }
         return d + "." + domain

@@ -96,6 +96,9 @@ public enum SubmissionRules {
             if word.utf8.contains(where: { $0 == 10 || $0 == 13 || $0 == 0 }) {
                 throw SubmissionError(.usage, "recipient address contains a line break or NUL")
             }
+            if unquotedAtSigns(word) > 1 && !word.contains("<") {
+                throw SubmissionError(.usage, "recipient \(word): more than one @ (quote the local part: \"a@b\"@example.net)")
+            }
             let list = AddressParser.parseList(word)
             let boxes = list.mailboxes.filter { !$0.localPart.isEmpty }
             if boxes.isEmpty && !isEmptyGroup(list) {
@@ -112,7 +115,7 @@ public enum SubmissionRules {
             let resent = header.containsPrefix("Resent-")
             let names = resent ? ["Resent-To", "Resent-Cc", "Resent-Bcc"] : ["To", "Cc", "Bcc"]
             for field in header.fields where names.contains(where: { field.is($0) }) {
-                let list = AddressParser.parseList(field.unfoldedValue)
+                let list = parseLenient(field.unfoldedValue)
                 for m in list.mailboxes {
                     if m.localPart.isEmpty || m.localPart.hasPrefix("-") {
                         warnings.append("\(field.name): skipped \"\(m.addrSpec)\": not a deliverable address")
@@ -142,7 +145,10 @@ public enum SubmissionRules {
             let lower = field.lowercasedName
             if droppedFields.contains(lower) { continue }
             var f = field
-            if addressFields.contains(lower), let q = c.qualifier.qualifyField(field.unfoldedValue) {
+            if let nul = f.rawValue.firstIndex(of: 0) {
+                f.rawValue.removeSubrange(nul...)  // Postfix cuts a field at a NUL byte
+            }
+            if addressFields.contains(lower), let q = c.qualifier.qualifyField(f.unfoldedValue) {
                 f = HeaderField.folded(name: field.name, value: q)
             }
             out.fields.append(HeaderFolding.foldIfTooLong(f))
@@ -157,7 +163,7 @@ public enum SubmissionRules {
         }
         if !input.contains(prefix + "From") {
             let address = sender.isEmpty ? "MAILER-DAEMON@\(c.qualifier.domain)" : sender
-            let name = fullNameOption ?? c.fullName
+            let name = sender.isEmpty ? nil : (fullNameOption ?? c.fullName)
             let value: String
             if let name, !name.isEmpty {
                 value = "\(EncodedWord.encodePhrase(sanitizeName(name))) <\(address)>"
@@ -167,6 +173,30 @@ public enum SubmissionRules {
             out.fields.append(HeaderField.folded(name: prefix + "From", value: Array(value.utf8)))
         }
         return out
+    }
+
+    /// An address list where a `;` that ends no group separates addresses, as users write it
+    /// (`a@x; b@y`) and Postfix reads it: the rest after the `;` is parsed again.
+    static func parseLenient(_ value: [UInt8]) -> AddressList {
+        var list = AddressParser.parseList(value)
+        var rest = value
+        for _ in 0..<100 {
+            guard let garbage = list.defects.lazy.compactMap({ d -> Int? in
+                if case .trailingGarbage(let at) = d { return at } else { return nil }
+            }).first, garbage < rest.count, rest[garbage] == 59 else { break }
+            rest = Array(rest[(garbage + 1)...])
+            let more = AddressParser.parseList(rest)
+            list = AddressList(addresses: list.addresses + more.addresses, defects: more.defects)
+        }
+        return list
+    }
+
+    static func unquotedAtSigns(_ s: String) -> Int {
+        var quoted = false, n = 0
+        for c in s.utf8 {
+            if c == 34 { quoted.toggle() } else if c == 64 && !quoted { n += 1 }
+        }
+        return n
     }
 
     /// A display name from argv, the environment or GECOS, with controls turned into spaces.
