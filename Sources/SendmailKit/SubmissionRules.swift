@@ -191,12 +191,14 @@ public enum SubmissionRules {
         return list
     }
 
+    /// The most unquoted `@` signs in one comma-separated element of `s`.
     static func unquotedAtSigns(_ s: String) -> Int {
-        var quoted = false, n = 0
+        var quoted = false, n = 0, most = 0
         for c in s.utf8 {
-            if c == 34 { quoted.toggle() } else if c == 64 && !quoted { n += 1 }
+            if c == 34 { quoted.toggle() } else if c == 64 && !quoted { n += 1 } else if c == 44 && !quoted { n = 0 }
+            most = max(most, n)
         }
-        return n
+        return most
     }
 
     /// A display name from argv, the environment or GECOS, with controls turned into spaces.

@@ -154,4 +154,34 @@ final class SubmissionRulesTests: XCTestCase {
         XCTAssertLessThanOrEqual(HeaderFolding.longestLine(of: subject), 998)
         XCTAssertEqual(subject.value, words)
     }
+
+    // MARK: found by the differential against Postfix (compat/KNOWN-DIFFERENCES.md)
+
+    func testSemicolonSeparatesHeaderAddresses() throws {
+        XCTAssertEqual(try rcpts([], "To: a@example.net; b@example.net\n\n", extract: true), ["a@example.net", "b@example.net"])
+        XCTAssertEqual(try rcpts([], "To: Friends: a@x.org, b@x.org;, c@x.org\n\n", extract: true), ["a@x.org", "b@x.org", "c@x.org"])
+    }
+
+    func testTwoAtSignsRefused() {
+        XCTAssertThrowsError(try rcpts(["a@b@example.net"]))
+        XCTAssertEqual(try rcpts(["\"a@b\"@example.net"]), ["\"a@b\"@example.net"])
+    }
+
+    func testTrailingDotStripped() throws {
+        XCTAssertEqual(try rcpts(["user@example.net."]), ["user@example.net"])
+        XCTAssertEqual(q.qualifiedDomain("example.net."), "example.net")
+    }
+
+    func testNullSenderFromHasNoName() {
+        let h = SubmissionRules.finalHeader(header("To: a@x.org\n\n"), sender: "", fullNameOption: "Someone",
+                                            context: context(fullName: "Charlie Root"))
+        XCTAssertEqual(h.first("From")?.value, "MAILER-DAEMON@example.com")
+    }
+
+    func testNulCutsTheHeaderField() {
+        let h = SubmissionRules.finalHeader(header("Subject: n\u{0}ul\nTo: a@x.org\n\n"), sender: "a@example.com",
+                                            fullNameOption: nil, context: context())
+        XCTAssertEqual(h.first("Subject")?.value, "n")
+        XCTAssertFalse(h.wireBytes.contains(0))
+    }
 }
