@@ -177,7 +177,7 @@ public enum Submission {
     static func summarize(_ e: inout QueuedEnvelope, input: MessageInput, header: HeaderBlock, options: SendmailOptions) {
         let defects = input.header.defects
         let headerEightBit = defects.contains { if case .eightBitHeader = $0 { return true } else { return false } }
-        let headerNUL = defects.contains { if case .nulByte = $0 { return true } else { return false } }
+        let headerNUL = header.fields.contains { $0.rawValue.contains(0) }  // NULs are cut from fields: none left
         let headerLong = header.fields.contains { HeaderFolding.longestLine(of: $0) > 998 }
         let stats = input.stats
         e.hasNUL = stats.nul || headerNUL
