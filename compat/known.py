@@ -294,6 +294,16 @@ def empty_recipient_refused(case, pf, sm):
     return False
 
 
+def two_at_refused(case, pf, sm):
+    """`a@b@example.net` on argv: Postfix quotes it as "a@b"@example.net; sealmail refuses it
+    (64, "more than one @"), since nobody can tell which mailbox was meant."""
+    if pf['exit'] == 0 and _refused_sm(sm, 'more than one @') and \
+            any(a.count('@') > 1 and '"' not in a and '<' not in a for a in case.argv):
+        _adopt(pf, sm)
+        return True
+    return False
+
+
 def relay_own_address_literal(case, pf, sm):
     """user@[127.0.0.1]: the Postfix null client counts its own address literal as local and
     bounces (local delivery off); sealmail has no local delivery and relays it."""
@@ -545,6 +555,7 @@ RULES = [
     ('strict-dsn-values', strict_dsn_values),
     ('ret-headers-alias', ret_headers_alias),
     ('empty-recipient-refused', empty_recipient_refused),
+    ('two-at-refused', two_at_refused),
     ('relay-own-address-literal', relay_own_address_literal),
     ('no-bang-path', no_bang_path),
     ('resent-any-field', resent_any_field),
