@@ -52,11 +52,17 @@ public struct Spool: Sendable {
         let fd = open(messagePath(id), O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw QueueError.system("cannot open", path: messagePath(id), errno: errno) }
         defer { close(fd) }
+        return try envelope(readingFrom: fd, path: messagePath(id))
+    }
+
+    /// Reads the envelope through a descriptor already open on the message file (a queue
+    /// run's lock), with pread, so the file is not opened a second time.
+    public func envelope(readingFrom fd: Int32, path: String) throws -> (QueuedEnvelope, messageOffset: Int) {
         var head: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 8192)
         while head.count < 4 << 20 {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw QueueError.system("cannot read", path: messagePath(id), errno: errno) }
+            let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(head.count)) }
+            if n < 0 { if errno == EINTR { continue }; throw QueueError.system("cannot read", path: path, errno: errno) }
             if n == 0 { break }
             head.append(contentsOf: chunk[0..<n])
             if let r = head.firstRange(of: Array("\nmessage\n".utf8)) { head.removeSubrange(r.upperBound...); break }

@@ -100,7 +100,7 @@ public final class QueueRunner: @unchecked Sendable {
     private func process(_ id: String, session: inout Session) throws {
         guard let lock = try rt.spool.lock(id) else { return }  // another runner has it
         defer { lock.unlock() }
-        let (env, offset) = try rt.spool.envelope(id)
+        let (env, offset) = try rt.spool.envelope(readingFrom: lock.fileDescriptor, path: rt.spool.messagePath(id))
         var state = try rt.spool.state(id)
         let now = Clock.now()
         if !options.force && !schedule.isDue(state, nowMicros: now.microseconds) { return }

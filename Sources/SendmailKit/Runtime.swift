@@ -65,7 +65,7 @@ public struct Runtime: Sendable {
         let identity = try SystemIdentity.current()
         let hostname = config.hostname ?? identity.fullyQualifiedHostName()
         let mailname: String? = {
-            guard case .success(let t) = readFile("/etc/mailname") else { return nil }
+            guard config.domain == nil, case .success(let t) = readFile("/etc/mailname") else { return nil }
             let name = t.trimmingCharacters(in: " \t\r\n")
             return name.isEmpty ? nil : name
         }()
