@@ -40,7 +40,7 @@ let package = Package(
         // IO.
         .target(name: "SMTPTransport", dependencies: ["SMTPProtocol", "CMailShim"], swiftSettings: swift5),
         .target(name: "SMIME", dependencies: ["MailMessage", "CMailShim"], swiftSettings: swift5),
-        .target(name: "MailQueue", dependencies: ["MailMessage"], swiftSettings: swift5),
+        .target(name: "MailQueue", dependencies: ["MailMessage", "CMailShim"], swiftSettings: swift5),
         .target(name: "SendmailKit",
                 dependencies: ["MailMessage", "MailPolicy", "MailQueue", "SMTPProtocol", "SMTPTransport", "SMIME"],
                 swiftSettings: swift5),

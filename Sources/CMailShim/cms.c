@@ -14,11 +14,12 @@
 #include <openssl/x509v3.h>
 
 #include "cmailshim_cms.h"
+#include "cmailshim_file.h"
 
 // ---- BIOs -------------------------------------------------------------------------------------
 
-BIO *sm_cms_bio_fd_out(int fd, int bufsize) {
-    BIO *fdb = BIO_new_fd(fd, BIO_NOCLOSE);
+BIO *sm_cms_bio_fd_out(int fd, int bufsize, long long writeback_step) {
+    BIO *fdb = sm_bio_fd_sink(fd, writeback_step);
     BIO *buf = BIO_new(BIO_f_buffer());
     if (fdb == NULL || buf == NULL || BIO_set_write_buffer_size(buf, bufsize) <= 0) {
         BIO_free(fdb);

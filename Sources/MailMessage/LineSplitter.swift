@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Splits a byte stream into lines at LF, whatever mix of line ends arrives (LF, CRLF, CRCRLF),
 /// handing each line to a closure without its line end (trailing CRs before the LF removed).
 ///
@@ -28,9 +34,11 @@ public struct LineSplitter {
         guard let base = chunk.baseAddress, chunk.count > 0 else { return true }
         var start = 0
         let n = chunk.count
-        var i = 0
-        while i < n {
-            if base[i] == 10 {
+        while start < n {
+            // memchr is vectorised; a byte loop here was a tenth of the time of a large submission.
+            guard let hit = memchr(base + start, 10, n - start) else { break }
+            let i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            do {
                 if pending.isEmpty {
                     var end = i
                     while end > start, base[end - 1] == 13 { end -= 1 }
@@ -44,7 +52,6 @@ public struct LineSplitter {
                 }
                 start = i + 1
             }
-            i += 1
         }
         if start < n {
             pending.append(contentsOf: UnsafeBufferPointer(start: base + start, count: n - start))

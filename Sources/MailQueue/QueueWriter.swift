@@ -18,6 +18,7 @@ public final class QueueWriter {
     private var buffer: [UInt8] = []
     private var bodyBytes: Int64 = 0
     private var finished = false
+    private var writeback = EarlyWriteback()
     private static let bufferSize = 256 * 1024
 
     /// Creates tmp/ID and writes the envelope record. The envelope's recipients and sender
@@ -45,6 +46,7 @@ public final class QueueWriter {
             try flush()
             if bytes.count > Self.bufferSize {
                 do { try writeAll(fd, bytes, path: temporaryPath) } catch { abort(); throw error }
+                writeback.wrote(bytes.count, fd: fd)
                 return
             }
         }
@@ -82,6 +84,7 @@ public final class QueueWriter {
             abort()
             throw error
         }
+        writeback.wrote(buffer.count, fd: fd)
         buffer.removeAll(keepingCapacity: true)
     }
 

@@ -30,11 +30,15 @@ public struct MessageProtector {
 
     /// Protects the message in the regular file open at `input` (read with pread; the offset
     /// is not used or moved), writing the result to `output`.
-    public func protect(messageFD input: Int32, to output: Int32) throws {
-        try protect(InputFile(fd: input), to: output)
+    ///
+    /// - Parameter writebackStep: when > 0 and `output` is a file that the caller will fsync,
+    ///   the kernel is asked to start writing it out every this many bytes, so that the disk
+    ///   works while the CPU signs and encrypts and the final fsync has little left to do.
+    public func protect(messageFD input: Int32, to output: Int32, writebackStep: Int = 0) throws {
+        try protect(InputFile(fd: input), to: output, writebackStep: writebackStep)
     }
 
-    private func protect(_ file: InputFile, to output: Int32) throws {
+    private func protect(_ file: InputFile, to output: Int32, writebackStep: Int = 0) throws {
         guard protection.signer != nil || !protection.recipients.isEmpty else {
             throw SMIMEError(.noRecipients, "nothing to do: neither a signer nor recipients", openSSLErrors: [])
         }
@@ -55,7 +59,7 @@ public struct MessageProtector {
         }
         let enveloped = encrypting ? try CMSBuilder.envelopedData(protection.recipients, protection.encryption) : nil
 
-        let out = try BIOHandle.output(fd: output)
+        let out = try BIOHandle.output(fd: output, writebackStep: writebackStep)
         let writer = BIOWriter(target: out.pointer)
         try writer.write(render(headers.outer).dropLast(2))
         try writer.write("MIME-Version: 1.0\r\n")

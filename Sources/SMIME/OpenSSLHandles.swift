@@ -25,9 +25,10 @@ final class BIOHandle {
         }
     }
 
-    /// A buffered output chain over `fd` (the descriptor stays open).
-    static func output(fd: Int32, bufferSize: Int32 = 1 << 16) throws -> BIOHandle {
-        guard let bio = sm_cms_bio_fd_out(fd, bufferSize) else {
+    /// A buffered output chain over `fd` (the descriptor stays open); writeback to disk is
+    /// started every `writebackStep` bytes when it is > 0.
+    static func output(fd: Int32, bufferSize: Int32 = 1 << 16, writebackStep: Int = 0) throws -> BIOHandle {
+        guard let bio = sm_cms_bio_fd_out(fd, bufferSize, Int64(writebackStep)) else {
             throw SMIMEError(.outputFailed, "cannot set up output on descriptor \(fd)")
         }
         return BIOHandle(bio, freesChain: true)

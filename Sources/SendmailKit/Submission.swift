@@ -134,7 +134,7 @@ public enum Submission {
             writers.append(writer)
             if let protection = try app.protection(for: copy) {
                 try writer.appendDirectly { out in
-                    do { try MessageProtector(protection).protect(messageFD: fd, to: out) } catch {
+                    do { try MessageProtector(protection).protect(messageFD: fd, to: out, writebackStep: EarlyWriteback.step) } catch {
                         throw ProtectionFailed(description: "\(error)")
                     }
                 }

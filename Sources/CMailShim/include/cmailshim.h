@@ -4,5 +4,6 @@
 #define CMAILSHIM_H
 #include "cmailshim_common.h"
 #include "cmailshim_cms.h"
+#include "cmailshim_file.h"
 #include "cmailshim_tls.h"
 #endif

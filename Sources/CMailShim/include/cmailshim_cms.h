@@ -14,8 +14,9 @@
 // ---- BIOs -------------------------------------------------------------------------------------
 
 /// New output chain: a write buffer of `bufsize` bytes over `fd` (the fd is not closed by the
-/// BIO). Free with BIO_free_all. NULL on failure.
-BIO *sm_cms_bio_fd_out(int fd, int bufsize);
+/// BIO), starting writeback every `writeback_step` bytes when > 0 (see sm_bio_fd_sink). Free
+/// with BIO_free_all. NULL on failure.
+BIO *sm_cms_bio_fd_out(int fd, int bufsize, long long writeback_step);
 
 /// New filter BIO that base64-encodes what is written to it into lines of 76 characters, each
 /// ended by CRLF (RFC 2045 6.8, RFC 5322 2.1.1), writing them to `next` (pushed below it).
