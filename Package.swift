@@ -54,18 +54,20 @@ let package = Package(
 
         // Test utilities shipped as their own target (an in-process scripted SMTP server).
         .target(name: "SMTPTestSupport", dependencies: ["SMTPProtocol"], swiftSettings: swift5),
+        // Real peers for the tests (aiosmtpd, gpgsm, openssl): started and stopped by pid.
+        .target(name: "PeerTestSupport", swiftSettings: swift5),
 
         .testTarget(name: "MailMessageTests", dependencies: ["MailMessage"], swiftSettings: swift5),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"], swiftSettings: swift5),
         .testTarget(name: "SMTPTransportTests",
-                    dependencies: ["SMTPTransport", "SMTPTestSupport"], swiftSettings: swift5),
-        .testTarget(name: "SMIMETests", dependencies: ["SMIME"], swiftSettings: swift5),
+                    dependencies: ["SMTPTransport", "SMTPTestSupport", "PeerTestSupport"], swiftSettings: swift5),
+        .testTarget(name: "SMIMETests", dependencies: ["SMIME", "PeerTestSupport"], swiftSettings: swift5),
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue"], swiftSettings: swift5),
         .testTarget(name: "MailPolicyTests", dependencies: ["MailPolicy"], swiftSettings: swift5),
         .testTarget(name: "SendmailKitTests", dependencies: ["SendmailKit"], swiftSettings: swift5),
         .testTarget(name: "DeliveryTests",
                     dependencies: ["SendmailKit", "SMTPTestSupport"], swiftSettings: swift5),
         .testTarget(name: "IntegrationTests",
-                    dependencies: ["SendmailKit", "SMTPTestSupport"], swiftSettings: swift5),
+                    dependencies: ["SendmailKit", "SMTPTestSupport", "PeerTestSupport"], swiftSettings: swift5),
     ]
 )

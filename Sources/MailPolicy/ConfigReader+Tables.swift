@@ -33,7 +33,7 @@ extension Reader {
         if let v = t["senders"] {
             if let st = v.table {
                 var map: [String: [String]] = [:]
-                for key in st.keys { map[key] = strings(st, key, "senders") ?? [] }
+                for key in st.keys { map[key] = patterns(st, key, "senders") ?? [] }
                 c.senders = map
             } else {
                 problem("senders", "senders must be a table of user = [patterns]")
@@ -106,7 +106,7 @@ extension Reader {
                 problem(path, "[[smime.sign]] needs certificate and key")
                 continue
             }
-            let rule = SignRule(from: strings(st, "from", path) ?? [], certificate: cert, key: key,
+            let rule = SignRule(from: patterns(st, "from", path) ?? [], certificate: cert, key: key,
                                 keyPassphraseFile: string(st, "key_passphrase_file", path),
                                 chain: string(st, "chain", path), users: strings(st, "users", path) ?? [],
                                 unauthorised: string(st, "unauthorised", path) ?? "refuse",
@@ -124,11 +124,22 @@ extension Reader {
                 if et["mode"] == nil { problem(path, "[[smime.encrypt]] needs mode") }
                 continue
             }
-            let rule = EncryptRule(to: strings(et, "to", path) ?? [], mode: mode,
+            let rule = EncryptRule(to: patterns(et, "to", path) ?? [], mode: mode,
                                    cipher: string(et, "cipher", path), line: locator.line(of: path))
             if rule.to.isEmpty { problem(path, "[[smime.encrypt]] needs to (patterns on recipient addresses)") }
             s.encrypt.append(rule)
         }
         return s
+    }
+
+    /// Address patterns (`from`, `to`, `senders`): a string or an array of strings, each a
+    /// valid `AddressPattern`. A pattern that is not one is an error on its line, so that a
+    /// rule never silently matches nothing.
+    mutating func patterns(_ t: TOMLTable, _ key: String, _ path: String) -> [String]? {
+        guard let list = strings(t, key, path) else { return nil }
+        for p in list {
+            do { _ = try AddressPattern(p) } catch { problem(join(path, key), "\(key): \(error)") }
+        }
+        return list
     }
 }

@@ -174,15 +174,15 @@ public enum Policy {
         return .send(copies)
     }
 
-    /// Problems a config can have that its TOML syntax does not show: patterns that are not
-    /// patterns, rules that contradict each other or can never match.
+    /// Problems a config can have that its TOML syntax does not show: rules that contradict
+    /// each other or can never match. (A pattern that is not a pattern is already an error of
+    /// `ConfigParser`, with its line.)
     public static func check(_ c: SealmailConfig) -> [ConfigDiagnostic] {
         var out: [ConfigDiagnostic] = []
         var seenFrom: [String: Int] = [:]
         for (i, rule) in c.smime.sign.enumerated() {
             var shadowed = true
             for p in rule.from {
-                do { _ = try AddressPattern(p) } catch { out.append(ConfigDiagnostic(line: rule.line, message: "[[smime.sign]] from: \(error)")) }
                 if let earlier = seenFrom[p.lowercased()] {
                     if c.smime.sign[earlier].certificate != rule.certificate {
                         out.append(ConfigDiagnostic(line: rule.line, message: "[[smime.sign]] from \"\(p)\" is also in the rule on line \(c.smime.sign[earlier].line ?? 0) with another certificate: the rules contradict each other (the first wins)"))
@@ -202,18 +202,10 @@ public enum Policy {
         var seenTo: [String: EncryptRule] = [:]
         for rule in c.smime.encrypt {
             for p in rule.to {
-                do { _ = try AddressPattern(p) } catch { out.append(ConfigDiagnostic(line: rule.line, message: "[[smime.encrypt]] to: \(error)")) }
                 if let earlier = seenTo[p.lowercased()], earlier.mode != rule.mode {
                     out.append(ConfigDiagnostic(line: rule.line, message: "[[smime.encrypt]] to \"\(p)\" is mode \(rule.mode.rawValue) here but \(earlier.mode.rawValue) on line \(earlier.line ?? 0): the rules contradict each other"))
                 } else if seenTo[p.lowercased()] == nil {
                     seenTo[p.lowercased()] = rule
-                }
-            }
-        }
-        if let senders = c.senders {
-            for (user, patterns) in senders.sorted(by: { $0.key < $1.key }) {
-                for p in patterns {
-                    do { _ = try AddressPattern(p) } catch { out.append(ConfigDiagnostic(line: nil, message: "senders.\(user): \(error)")) }
                 }
             }
         }

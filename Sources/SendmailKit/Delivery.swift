@@ -7,20 +7,39 @@ import MailQueue
 /// Delivery right after submission: `-odi` (wait, and report permanent refusals through the
 /// exit status) and `-odb` (a detached child, the caller does not wait).
 enum Delivery {
-    /// Delivers one queued message now; returns what happened to its recipients.
+    /// Delivers queued messages now (the copies of one submission, over one connection);
+    /// returns what happened to their recipients, together, or nil when none was attempted.
     @discardableResult
-    static func deliverNow(_ id: String, _ rt: Runtime, trace: Bool, report: Bool) -> MessageReport? {
+    static func deliverNow(_ ids: [String], _ rt: Runtime, trace: Bool, report: Bool) -> MessageReport? {
         var o = QueueRunOptions()
-        o.ids = [id]
+        o.ids = ids
         o.trace = trace
         o.reportPermanentFailures = report
         o.connections = 1
         do {
-            return try QueueRunner(runtime: rt, options: o).run()[id]
+            return merged(try QueueRunner(runtime: rt, options: o).run(), ids: ids)
         } catch {
-            rt.log.warning("\(id): delivery: \(error)")
+            rt.log.warning("\(ids.joined(separator: ", ")): delivery: \(error)")
             return nil
         }
+    }
+
+    /// One report for several messages: their recipients' results in the order of `ids`; nil
+    /// when no message has a report. A copy without a report (another runner had it) stays
+    /// queued and is said to be deferred, so the caller learns it was not delivered.
+    static func merged(_ reports: [String: MessageReport], ids: [String]) -> MessageReport? {
+        guard ids.contains(where: { reports[$0] != nil }) else { return nil }
+        var out = MessageReport()
+        for id in ids {
+            guard let r = reports[id] else {
+                out.deferred.append((address: id, reason: "this copy is being delivered by another queue run"))
+                continue
+            }
+            out.accepted += r.accepted
+            out.deferred += r.deferred
+            out.failed += r.failed
+        }
+        return out
     }
 
     /// Runs `body` in a detached grandchild (setsid, stdio on /dev/null) and returns at once

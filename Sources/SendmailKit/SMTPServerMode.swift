@@ -91,7 +91,7 @@ struct SMTPServerMode {
         o.recipients = recipients
         do {
             let outcome = try Submission.submit(o, runtime: rt, inputFD: fd)
-            queued.append(outcome.envelope.id)
+            queued += outcome.ids
             return "250 2.0.0 Ok: queued as \(outcome.envelope.id)"
         } catch {
             let code = ExitCodes.code(for: error)
@@ -107,7 +107,7 @@ struct SMTPServerMode {
         let mode = options.deliveryMode.map { $0 == .queue ? "queue" : "now" } ?? (rt.config.delivery == .queue ? "queue" : "now")
         guard mode == "now", !queued.isEmpty else { return }
         let rt = self.rt
-        Delivery.detach { for id in queued { Delivery.deliverNow(id, rt, trace: false, report: false) } }
+        Delivery.detach { Delivery.deliverNow(queued, rt, trace: false, report: false) }
     }
 
     private func reply(_ s: String) {

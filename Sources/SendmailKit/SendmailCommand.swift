@@ -61,7 +61,7 @@ public enum SendmailCommand {
         let verbose = options.verbose > 0
         if verbose {
             for w in outcome.warnings { Stderr.write("\(program): \(w)\n") }
-            Stderr.write("\(program): queued as \(outcome.envelope.id)\n")
+            Stderr.write("\(program): queued as \(outcome.ids.joined(separator: ", "))\n")
         }
         let mode: DeliveryMode
         switch options.deliveryMode {
@@ -70,15 +70,16 @@ public enum SendmailCommand {
         case .queue?: mode = .queue
         case nil: mode = rt.config.delivery
         }
-        let id = outcome.envelope.id
+        // Every copy the policy made is delivered, not only the first.
+        let ids = outcome.ids
         switch mode {
         case .queue:
             return 0
         case .background:
-            Delivery.detach { Delivery.deliverNow(id, rt, trace: false, report: false) }
+            Delivery.detach { Delivery.deliverNow(ids, rt, trace: false, report: false) }
             return 0
         case .interactive:
-            let report = Delivery.deliverNow(id, rt, trace: verbose, report: true)
+            let report = Delivery.deliverNow(ids, rt, trace: verbose, report: true)
             return Delivery.exitStatus(report, program: program)
         }
     }

@@ -12,8 +12,14 @@ import SMIME
 public enum Submission {
     /// What a submission produced.
     public struct Outcome {
-        public var envelope: QueuedEnvelope
+        /// The first (often the only) queue file.
+        public var envelope: QueuedEnvelope { copies[0] }
+        /// Every queue file committed: one per copy the S/MIME policy planned (never empty).
+        /// Delivering the message means delivering all of them.
+        public var copies: [QueuedEnvelope]
         public var warnings: [String]
+        /// The queue ids of every copy.
+        public var ids: [String] { copies.map(\.id) }
     }
 
     public static func submit(_ options: SendmailOptions, runtime rt: Runtime, inputFD: Int32 = 0) throws -> Outcome {
@@ -68,17 +74,19 @@ public enum Submission {
         // leave it behind.
         SignalCleanup.arm(rt.spool.tmpDir + "/" + id, committedPath: rt.spool.messagePath(id))
         defer { SignalCleanup.disarm() }
+        let committed: [QueuedEnvelope]
         if transform, let copies {
-            envelope = try writeCopies(copies, envelope: envelope, header: header, input: input, options: options, runtime: rt)
+            committed = try writeCopies(copies, envelope: envelope, header: header, input: input, options: options, runtime: rt)
         } else {
-            envelope = try writeSingle(envelope, header: header, input: input, options: options, runtime: rt)
+            committed = [try writeSingle(envelope, header: header, input: input, options: options, runtime: rt)]
         }
+        envelope = committed[0]
         var notes = warnings
         if input.stats.strayCR { notes.append("bare CR characters in the message were replaced by spaces") }
         if envelope.hasNUL { notes.append("the message contains NUL bytes") }
         if envelope.hasLongLines { notes.append("the message has lines longer than 998 octets") }
         if !transform { log(envelope, runtime: rt) }
-        return Outcome(envelope: envelope, warnings: notes)
+        return Outcome(copies: committed, warnings: notes)
     }
 
     /// The usual path: one queue file, the body streamed straight into it.
@@ -101,8 +109,9 @@ public enum Submission {
     /// The S/MIME path: the canonical message goes to an anonymous file in tmp/, then each
     /// planned copy is produced from it (signed and/or encrypted) into its own queue file.
     /// All copies are committed together at the end; a failure before that queues nothing.
+    /// Returns the committed envelopes, in the order of `copies`.
     static func writeCopies(_ copies: [PlannedCopy], envelope: QueuedEnvelope, header: HeaderBlock, input: MessageInput,
-                            options: SendmailOptions, runtime rt: Runtime) throws -> QueuedEnvelope {
+                            options: SendmailOptions, runtime rt: Runtime) throws -> [QueuedEnvelope] {
         let scratch = rt.spool.tmpDir + "/" + envelope.id + ".in"
         let fd = open(scratch, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw QueueError(.cannotCreate, "cannot create \(scratch): \(String(cString: strerror(errno)))") }
@@ -142,18 +151,19 @@ public enum Submission {
                 try writer.appendDirectly { out in try copyFile(fd, to: out) }
             }
         }
-        var first: QueuedEnvelope?
+        var committed: [QueuedEnvelope] = []
         for (n, w) in writers.enumerated() {
             let protected = copies[n].signRule != nil || !copies[n].encryptTo.isEmpty
             let e = try w.commit { e in
                 summarize(&e, input: input, header: header, options: options)
                 if protected { e.bodyType = .sevenBit; e.hasLongLines = false; e.hasNUL = false }
             }
-            if n == 0 { SignalCleanup.markCommitted(); first = e }
+            if n == 0 { SignalCleanup.markCommitted() }
+            committed.append(e)
             log(e, runtime: rt)
         }
         writers.removeAll()
-        return first!
+        return committed
     }
 
     static func copyFile(_ from: Int32, to: Int32) throws {

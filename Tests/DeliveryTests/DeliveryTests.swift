@@ -194,6 +194,32 @@ final class DeliveryTests: XCTestCase {
         XCTAssertEqual(server.messages.count, 1)
     }
 
+    /// `-odi`/`-odb` deliver every queue file of a submission (the S/MIME policy's copies),
+    /// over one connection, and report their recipients together; a copy another runner
+    /// holds stays queued and is reported as not delivered.
+    func testDeliverNowDeliversEveryCopyAndMergesTheReports() throws {
+        let server = try ScriptedSMTPServer()
+        let rt = try runtime(ports: [server.port])
+        let first = try queue(rt, "To: a@x.example\nSubject: copy 1\n\nbody\n")
+        let second = try queue(rt, "To: b@y.example\nSubject: copy 2\n\nbody\n")
+        let report = try XCTUnwrap(Delivery.deliverNow([first.id, second.id], rt, trace: false, report: true))
+        XCTAssertEqual(report.accepted, ["a@x.example", "b@y.example"])
+        XCTAssertTrue(report.deferred.isEmpty && report.failed.isEmpty)
+        XCTAssertEqual(server.messages.count, 2)
+        XCTAssertEqual(server.connections.count, 1, "one connection for the copies")
+        XCTAssertEqual(try queued(rt), [])
+
+        let third = try queue(rt, "To: c@z.example\nSubject: copy 3\n\nbody\n")
+        let fourth = try queue(rt, "To: d@z.example\nSubject: copy 4\n\nbody\n")
+        let lock = try XCTUnwrap(try rt.spool.lock(fourth.id))
+        defer { lock.unlock() }
+        let partial = try XCTUnwrap(Delivery.deliverNow([third.id, fourth.id], rt, trace: false, report: true))
+        XCTAssertEqual(partial.accepted, ["c@z.example"])
+        XCTAssertEqual(partial.deferred.map(\.address), [fourth.id], "the busy copy is not said to be delivered")
+        XCTAssertEqual(try queued(rt), [fourth.id])
+        XCTAssertNil(Delivery.merged([:], ids: [third.id]), "nothing attempted: no report")
+    }
+
     func testRetryScheduleIsHonouredWhenNotForced() throws {
         let server = try ScriptedSMTPServer(script: .init(steps: ["MAIL": [.reply("451 4.3.0 later")]]))
         let rt = try runtime(ports: [server.port])

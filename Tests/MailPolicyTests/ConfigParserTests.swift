@@ -89,6 +89,28 @@ final class ConfigParserTests: XCTestCase {
         ])
     }
 
+    /// A pattern that is not one would make its rule match nothing, silently: it is an error
+    /// on the line of its key, in every place patterns go (sealmail then exits 78).
+    func testBadPatternsAreErrorsOnTheirLine() {
+        let d = diagnostics("""
+        [senders]
+        www-data = ["noreply@example.com", "a b@example.com"]
+        [smime]
+        [[smime.sign]]
+        certificate = "/k.crt"
+        key = "/k.key"
+        users = ["*"]
+        from = ["<x>@example.com"]
+        [[smime.encrypt]]
+        mode = "required"
+        to = ["*@partner.example", "a@b@c"]
+        """)
+        XCTAssertEqual(d.count, 3, "\(d)")
+        XCTAssertTrue(d.contains { $0.hasPrefix("line 2: www-data: \"a b@example.com\" is not a pattern") }, "\(d)")
+        XCTAssertTrue(d.contains { $0.hasPrefix("line 8: from: \"<x>@example.com\" is not a pattern") }, "\(d)")
+        XCTAssertTrue(d.contains { $0.hasPrefix("line 11: to: \"a@b@c\" is not a pattern") }, "\(d)")
+    }
+
     func testTypeErrorsAndSyntaxErrors() {
         XCTAssertEqual(diagnostics("hostname = 5"), ["line 1: hostname must be a string"])
         XCTAssertEqual(diagnostics("delivery = \"later\""), ["line 1: delivery = \"later\" is not one of background | interactive | queue"])

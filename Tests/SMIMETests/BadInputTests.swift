@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import PeerTestSupport
 @testable import SMIME
 
 /// Every refusal is a clear SMIMEError naming the file and the reason, and nothing is written.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import PeerTestSupport
 @testable import SMIME
 
 /// Throughput and peak memory of the streaming path, against the OpenSSL CLI pipeline.

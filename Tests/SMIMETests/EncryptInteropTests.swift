@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import PeerTestSupport
 @testable import SMIME
 
 /// Enveloped and sign-then-encrypted output, opened by openssl and gpgsm.
@@ -37,7 +38,7 @@ final class EncryptInteropTests: XCTestCase {
     }
 
     func testCBCDecryptsWithGpgsmAndHeadersStayOutside() throws {
-        let gpg = try GpgSM(trusting: Fixture.lab("ca.crt"))
+        let gpg = try GpgSM.lab()
         try gpg.importKey(cert: Fixture.lab("bob.crt"), key: Fixture.lab("bob.key"))
         for cipher in [ContentCipher.aes256CBC, .aes128CBC] {
             let dir = TempDir()
@@ -72,7 +73,7 @@ final class EncryptInteropTests: XCTestCase {
     }
 
     func testSignThenEncryptOpensWithOpenSSLAndGpgsm() throws {
-        let gpg = try GpgSM(trusting: Fixture.lab("ca.crt"))
+        let gpg = try GpgSM.lab()
         try gpg.importKey(cert: Fixture.lab("bob.crt"), key: Fixture.lab("bob.key"))
         let dir = TempDir()
         let out = try protect(InteropTests.mixedMessage, try protection(to: ["bob.crt"], sign: true), in: dir)

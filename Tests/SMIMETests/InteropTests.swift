@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import PeerTestSupport
 @testable import SMIME
 
 /// Every output form checked by independent implementations: OpenSSL's `cms` tool (strict
@@ -54,7 +55,7 @@ final class InteropTests: XCTestCase {
     // MARK: Signing
 
     func testDetachedSignaturesEachDigestVerifyWithOpenSSLAndGpgsm() throws {
-        let gpg = try GpgSM(trusting: Fixture.lab("ca.crt"))
+        let gpg = try GpgSM.lab()
         for digest in DigestAlgorithm.allCases {
             let dir = TempDir()
             let out = try protect(Self.plainMessage, signer(digest), in: dir)
@@ -72,7 +73,7 @@ final class InteropTests: XCTestCase {
     }
 
     func testTamperedSignedContentFailsBothVerifiers() throws {
-        let gpg = try GpgSM(trusting: Fixture.lab("ca.crt"))
+        let gpg = try GpgSM.lab()
         let dir = TempDir()
         var out = try protect(Self.plainMessage, signer(), in: dir)
         let split = try XCTUnwrap(MIMESplit.signed(out))
@@ -104,7 +105,7 @@ final class InteropTests: XCTestCase {
     }
 
     func testOpaqueSignatureVerifiesWithOpenSSLAndGpgsm() throws {
-        let gpg = try GpgSM(trusting: Fixture.lab("ca.crt"))
+        let gpg = try GpgSM.lab()
         let dir = TempDir()
         let out = try protect(Self.mixedMessage, signer(form: .opaque), in: dir)
         assertWireSafe(out)
@@ -119,7 +120,7 @@ final class InteropTests: XCTestCase {
     }
 
     func testAttachmentsAreBase64AndSurviveVerification() throws {
-        let gpg = try GpgSM(trusting: Fixture.lab("ca.crt"))
+        let gpg = try GpgSM.lab()
         let dir = TempDir()
         let out = try protect(Self.mixedMessage, signer(), in: dir)
         assertWireSafe(out)
@@ -139,7 +140,7 @@ final class InteropTests: XCTestCase {
     // MARK: Signers of other kinds
 
     func testECDSAP256SignerVerifies() throws {
-        let gpg = try GpgSM(trusting: Fixture.lab("ca.crt"))
+        let gpg = try GpgSM.lab()
         let dir = TempDir()
         var p = try signer()
         p.signer = try SigningIdentity.loadPEM(certificate: Fixture.lab("carol.crt"), key: Fixture.lab("carol.key"))
@@ -152,7 +153,7 @@ final class InteropTests: XCTestCase {
 
     func testGeneratedPSSAndP384SignersVerify() throws {
         let pki = try ThrowawayPKI()
-        let gpg = try GpgSM(trusting: pki.caCert)
+        let gpg = try GpgSM.lab(trusting: pki.caCert)
         for (name, keyArgs, pss, digest) in [
             ("pss", ["-newkey", "rsa:2048"], true, DigestAlgorithm.sha256),
             ("p384", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"], false, DigestAlgorithm.sha384),

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import PeerTestSupport
 @testable import SMIME
 
 /// Paths, processes and fixtures shared by the SMIME tests.
@@ -40,66 +41,6 @@ enum Fixture {
     static func labTrust(crl: Bool = true) throws -> TrustSettings {
         try TrustSettings.load(anchorFiles: [lab("ca.crt")], crlFiles: crl ? [lab("ca.crl")] : [])
     }
-}
-
-/// A temporary directory removed at deinit.
-final class TempDir {
-    let path: String
-    init() {
-        path = NSTemporaryDirectory() + "smime-test-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { if ProcessInfo.processInfo.environment["SMIME_KEEP"] == nil { try? FileManager.default.removeItem(atPath: path) } }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    @discardableResult
-    func write(_ name: String, _ bytes: [UInt8]) -> String {
-        FileManager.default.createFile(atPath: file(name), contents: Data(bytes))
-        return file(name)
-    }
-
-    @discardableResult
-    func write(_ name: String, _ text: String) -> String { write(name, Array(text.utf8)) }
-
-    func read(_ name: String) -> [UInt8] { Array(FileManager.default.contents(atPath: file(name)) ?? Data()) }
-}
-
-/// The result of a child process.
-struct Run {
-    let status: Int32
-    let stdout: Data
-    let stderr: String
-    var out: String { String(decoding: stdout, as: UTF8.self) }
-}
-
-/// Runs a program (found on PATH) to completion.
-@discardableResult
-func sh(_ args: [String], stdin: Data? = nil, env: [String: String] = [:], cwd: String? = nil) throws -> Run {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = args
-    var environment = ProcessInfo.processInfo.environment
-    environment.merge(env) { $1 }
-    process.environment = environment
-    if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-    let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()
-    process.standardOutput = outPipe
-    process.standardError = errPipe
-    process.standardInput = inPipe
-    try process.run()
-    if let stdin { inPipe.fileHandleForWriting.write(stdin) }
-    try inPipe.fileHandleForWriting.close()
-    final class Box: @unchecked Sendable { var data = Data() }
-    let outBox = Box()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async { outBox.data = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    let errData = errPipe.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    let outData = outBox.data
-    process.waitUntilExit()
-    return Run(status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self))
 }
 
 /// Protects `message` (written to a temp file) and returns the output bytes.
@@ -147,4 +88,16 @@ func opensslVerify(_ path: String, ca: String? = nil, crl: Bool = false, extra: 
 /// openssl cms -decrypt with a recipient's key; returns the decrypted entity.
 func opensslDecrypt(_ path: String, cert: String, key: String) throws -> Run {
     try sh(["openssl", "cms", "-decrypt", "-in", path, "-recip", cert, "-inkey", key, "-binary"])
+}
+
+extension GpgSM {
+    /// gpgsm trusting `ca` (the lab CA by default), its clock at the lab time; the test is
+    /// skipped when gpgsm is not installed.
+    static func lab(trusting ca: String? = nil) throws -> GpgSM {
+        do {
+            return try GpgSM(trusting: ca ?? Fixture.lab("ca.crt"), fakedTime: "20261201T000000")
+        } catch let e as PeerUnavailable {
+            throw XCTSkip(e.description)
+        }
+    }
 }

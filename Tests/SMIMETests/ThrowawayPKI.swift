@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import PeerTestSupport
 
 /// A CA made with the openssl CLI for cases the lab PKI does not cover (RSA-PSS, P-384).
 final class ThrowawayPKI {

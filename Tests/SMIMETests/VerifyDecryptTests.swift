@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import PeerTestSupport
 @testable import SMIME
 
 /// Our verify/decrypt on foreign input: the lab messages (made by OpenSSL) and the RFC 9216

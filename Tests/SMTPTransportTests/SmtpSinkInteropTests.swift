@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import PeerTestSupport
 import SMTPProtocol
 @testable import SMTPTransport
 

@@ -1,16 +1,22 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
-import XCTest
 
 /// A throwaway GnuPG home for gpgsm (GnuPG 2.2: libksba + libgcrypt, independent of OpenSSL),
-/// trusting one CA, with the clock faked to the lab time. The agent is killed at deinit.
-final class GpgSM {
-    let dir = TempDir()
-    var home: String { dir.file("home") }
+/// trusting one CA, with the clock optionally faked (e.g. to a lab PKI's time). The agent is
+/// killed at deinit. gpgsm 2.2 cannot read AES-GCM (authEnveloped-data) nor RSA-OAEP.
+public final class GpgSM {
+    public let dir = TempDir()
+    public var home: String { dir.file("home") }
     private var env: [String: String] { ["GNUPGHOME": home] }
-    private let fakedTime = "20261201T000000"
+    private let fakedTime: String?
 
-    init(trusting caPath: String) throws {
-        guard (try? sh(["gpgsm", "--version"]))?.status == 0 else { throw XCTSkip("gpgsm not installed") }
+    /// - Parameter fakedTime: `--faked-system-time` (`YYYYMMDDTHHMMSS`), nil for the real clock.
+    /// - Throws: `PeerUnavailable` when gpgsm is not installed.
+    public init(trusting caPath: String, fakedTime: String? = nil) throws {
+        self.fakedTime = fakedTime
+        guard (try? sh(["gpgsm", "--version"]))?.status == 0 else { throw PeerUnavailable("gpgsm not installed (Debian package gpgsm)") }
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         dir.write("home/gpgsm.conf", "disable-crl-checks\n")
@@ -22,16 +28,18 @@ final class GpgSM {
         dir.write("home/trustlist.txt", "\(fpr) S relax\n")
     }
 
+    private var clock: [String] { fakedTime.map { ["--faked-system-time", $0] } ?? [] }
+
     deinit { _ = try? sh(["gpgconf", "--kill", "gpg-agent"], env: env) }
 
-    struct GpgError: Error, CustomStringConvertible {
-        let what: String
-        let run: Run
-        var description: String { "gpgsm \(what) failed (\(run.status)): \(run.stderr)" }
+    public struct GpgError: Error, CustomStringConvertible {
+        public let what: String
+        public let run: Run
+        public var description: String { "gpgsm \(what) failed (\(run.status)): \(run.stderr)" }
     }
 
     /// Imports a key and certificate through a PKCS #12 with the legacy algorithms gpgsm 2.2 reads.
-    func importKey(cert: String, key: String) throws {
+    public func importKey(cert: String, key: String) throws {
         let p12 = dir.file("import.p12")
         let made = try sh(["openssl", "pkcs12", "-export", "-inkey", key, "-in", cert, "-passout", "pass:test",
                             "-out", p12, "-keypbe", "PBE-SHA1-3DES", "-certpbe", "PBE-SHA1-3DES", "-macalg", "sha1"])
@@ -42,44 +50,44 @@ final class GpgSM {
     }
 
     /// gpgsm --verify of a detached signature over `content`; status lines on stdout.
-    func verify(signature: [UInt8], content: [UInt8]) throws -> Run {
+    public func verify(signature: [UInt8], content: [UInt8]) throws -> Run {
         let sig = dir.write("sig.der", signature), data = dir.write("content", content)
-        return try sh(["gpgsm", "--batch", "--status-fd", "1", "--faked-system-time", fakedTime, "--verify", sig, data],
+        return try sh(["gpgsm", "--batch", "--status-fd", "1"] + clock + ["--verify", sig, data],
                        env: env)
     }
 
     /// gpgsm --verify of an opaque signature; the content goes to `contentPath`.
-    func verifyOpaque(_ der: [UInt8], contentPath: String) throws -> Run {
+    public func verifyOpaque(_ der: [UInt8], contentPath: String) throws -> Run {
         let sig = dir.write("opaque.der", der)
-        return try sh(["gpgsm", "--batch", "--status-fd", "1", "--faked-system-time", fakedTime,
-                        "--output", contentPath, "--verify", sig], env: env)
+        return try sh(["gpgsm", "--batch", "--status-fd", "1"] + clock
+                        + ["--output", contentPath, "--verify", sig], env: env)
     }
 
     /// gpgsm --decrypt; the plaintext is stdout, status lines on stderr.
-    func decrypt(_ der: [UInt8]) throws -> Run {
+    public func decrypt(_ der: [UInt8]) throws -> Run {
         let enc = dir.write("enc.der", der)
-        return try sh(["gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--status-fd", "2",
-                        "--faked-system-time", fakedTime, "--decrypt", enc], stdin: Data("test\n".utf8), env: env)
+        return try sh(["gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--status-fd", "2"]
+                        + clock + ["--decrypt", enc], stdin: Data("test\n".utf8), env: env)
     }
 }
 
 /// Our own minimal splitting of an S/MIME message, for the tools that do not parse MIME
 /// (gpgsm): the signed bytes are exactly those between `--boundary CRLF` and the next
 /// `CRLF--boundary` (RFC 2046 5.1.1).
-enum MIMESplit {
-    static func headerAndBody(_ bytes: [UInt8]) -> (header: String, body: [UInt8]) {
+public enum MIMESplit {
+    public static func headerAndBody(_ bytes: [UInt8]) -> (header: String, body: [UInt8]) {
         let sep: [UInt8] = [13, 10, 13, 10]
         guard let at = find(sep, in: bytes, from: 0) else { return (String(decoding: bytes, as: UTF8.self), []) }
         return (String(decoding: bytes[..<at], as: UTF8.self), Array(bytes[(at + 4)...]))
     }
 
-    static func boundary(_ header: String) -> String? {
+    public static func boundary(_ header: String) -> String? {
         guard let range = header.range(of: "boundary=\"") else { return nil }
         return String(header[range.upperBound...].prefix { $0 != "\"" })
     }
 
     /// (signed content, signature DER) of a multipart/signed message.
-    static func signed(_ bytes: [UInt8]) -> (content: [UInt8], signature: [UInt8])? {
+    public static func signed(_ bytes: [UInt8]) -> (content: [UInt8], signature: [UInt8])? {
         let (header, body) = headerAndBody(bytes)
         guard let b = boundary(header) else { return nil }
         let open = Array("--\(b)\r\n".utf8), delimiter = Array("\r\n--\(b)".utf8)
@@ -94,14 +102,14 @@ enum MIMESplit {
     }
 
     /// The DER inside an application/pkcs7-mime message.
-    static func pkcs7(_ bytes: [UInt8]) -> [UInt8] { base64(headerAndBody(bytes).body) }
+    public static func pkcs7(_ bytes: [UInt8]) -> [UInt8] { base64(headerAndBody(bytes).body) }
 
-    static func base64(_ bytes: [UInt8]) -> [UInt8] {
+    public static func base64(_ bytes: [UInt8]) -> [UInt8] {
         let text = String(decoding: bytes.filter { $0 != 13 && $0 != 10 }, as: UTF8.self)
         return Array(Data(base64Encoded: text) ?? Data())
     }
 
-    static func find(_ needle: [UInt8], in hay: [UInt8], from: Int) -> Int? {
+    public static func find(_ needle: [UInt8], in hay: [UInt8], from: Int) -> Int? {
         guard from + needle.count <= hay.count else { return nil }
         return hay.withUnsafeBytes { h -> Int? in
             needle.withUnsafeBytes { n -> Int? in

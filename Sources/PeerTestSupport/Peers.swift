@@ -1,0 +1,34 @@
+import Foundation
+
+/// Test utilities for the real peers the test suite runs on 127.0.0.1 and in temporary
+/// folders (DESIGN.md "Tests"): programs no one here wrote, started by pid and stopped by pid
+/// (`PeerProcess`), a tool runner (`sh`), a throwaway gpgsm home (`GpgSM`) and the minimal
+/// MIME splitting gpgsm needs (`MIMESplit`). Shared by the test targets, so that each concern
+/// has one place; it does not import XCTest (the release build builds every target), so a
+/// missing peer is `PeerUnavailable`, which the tests turn into XCTSkip.
+
+/// A peer program the test needs is not installed.
+public struct PeerUnavailable: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+public enum Peers {
+    /// The Python with Debian's python3-aiosmtpd (the pyenv python3 on PATH may lack it).
+    public static let python = "/usr/bin/python3"
+
+    /// Throws `PeerUnavailable` unless `python` can import `module`.
+    public static func requirePythonModule(_ module: String, package: String) throws {
+        guard FileManager.default.isExecutableFile(atPath: python),
+              (try? sh([python, "-c", "import \(module)"]))?.status == 0 else {
+            throw PeerUnavailable("\(python) cannot import \(module) (Debian package \(package))")
+        }
+    }
+
+    /// Throws `PeerUnavailable` unless `program` runs with `arguments` (e.g. `--version`).
+    public static func requireProgram(_ program: String, _ arguments: [String], package: String) throws {
+        guard (try? sh([program] + arguments))?.status == 0 else {
+            throw PeerUnavailable("\(program) is not installed (Debian package \(package))")
+        }
+    }
+}
