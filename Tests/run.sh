@@ -46,6 +46,13 @@ echo "Tests/run.sh: release build for the drop-in suites"
 swift build -c release --static-swift-stdlib
 bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
 failed=0
+# sendmail starts once per message: it must not carry Foundation's CoreFoundation and ICU
+# half (about 50 MB and milliseconds of start-up). Only FoundationEssentials is allowed; a
+# String API that resolves to Foundation's (e.g. contains("..") on a String) brings it back.
+if nm "$bin/sealmail" | grep -q -e __CFInitialize -e icudt; then
+    echo "Tests/run.sh: sealmail links CoreFoundation/ICU (see Tests/run.sh)" >&2
+    failed=1
+fi
 for suite in compat/run Tests/install/run.sh; do
     [ -x "$suite" ] || continue
     echo "Tests/run.sh: $suite"

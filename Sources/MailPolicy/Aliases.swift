@@ -130,7 +130,7 @@ public struct AliasTable: Sendable {
                 e.unsupported.append(unquoted)
                 continue
             }
-            if unquoted.contains("@") {
+            if unquoted.contains(Character("@")) {
                 if emitted.insert("addr:" + unquoted).inserted { e.addresses.append(unquoted) }
                 continue
             }

@@ -54,7 +54,7 @@ extension Reader {
     }
 
     static func isHostName(_ s: String) -> Bool {
-        !s.isEmpty && s.utf8.count <= 253 && !s.hasPrefix(".") && !s.hasSuffix(".") && !s.contains("..")
+        !s.isEmpty && s.utf8.count <= 253 && !s.hasPrefix(".") && !s.hasSuffix(".") && s.firstRange(of: "..") == nil
             && s.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 45 || $0 == 46 }
     }
 

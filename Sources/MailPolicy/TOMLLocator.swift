@@ -14,7 +14,7 @@ struct TOMLLocator {
             lineNumber += 1
             let line = raw.drop(while: { $0 == " " || $0 == "\t" })
             if inMultilineString {
-                if line.contains("\"\"\"") || line.contains("'''") { inMultilineString = false }
+                if line.firstRange(of: "\"\"\"") != nil || line.firstRange(of: "'''") != nil { inMultilineString = false }
                 continue
             }
             if line.hasPrefix("[[") {
@@ -31,11 +31,11 @@ struct TOMLLocator {
             } else if let eq = line.firstIndex(of: "="), !line.hasPrefix("#") {
                 var key = line[..<eq].trimmingCharacters(in: " \t")
                 if key.hasPrefix("\""), key.hasSuffix("\""), key.count >= 2 { key = String(key.dropFirst().dropLast()) }
-                guard !key.isEmpty, !key.contains(" ") else { continue }
+                guard !key.isEmpty, !key.contains(Character(" ")) else { continue }
                 let path = current.isEmpty ? key : "\(current).\(key)"
                 if lines[path] == nil { lines[path] = lineNumber }
                 let value = line[line.index(after: eq)...]
-                if value.contains("\"\"\"") || value.contains("'''") {
+                if value.firstRange(of: "\"\"\"") != nil || value.firstRange(of: "'''") != nil {
                     if (Self.count(of: "\"\"\"", in: value) + Self.count(of: "'''", in: value)) % 2 == 1 {
                         inMultilineString = true
                     }

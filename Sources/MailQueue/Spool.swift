@@ -65,9 +65,23 @@ public struct Spool: Sendable {
             if n < 0 { if errno == EINTR { continue }; throw QueueError.system("cannot read", path: path, errno: errno) }
             if n == 0 { break }
             head.append(contentsOf: chunk[0..<n])
-            if let r = head.firstRange(of: Array("\nmessage\n".utf8)) { head.removeSubrange(r.upperBound...); break }
+            if let end = Self.endOfRecord(head) { head.removeSubrange(end...); break }
         }
         return try EnvelopeRecord.decode(head)
+    }
+
+    /// The index just after the `message` line that ends an envelope record, if `bytes` holds it.
+    static func endOfRecord(_ bytes: [UInt8]) -> Int? {
+        let marker = Array("\nmessage\n".utf8)
+        return bytes.withUnsafeBufferPointer { b -> Int? in
+            guard b.count >= marker.count else { return nil }
+            var i = 0
+            while i <= b.count - marker.count {
+                if b[i] == 0x0A, b[i + 1] == 0x6D, Array(b[i..<(i + marker.count)]) == marker { return i + marker.count }
+                i += 1
+            }
+            return nil
+        }
     }
 
     /// The delivery state, or a fresh one when none was written yet.

@@ -1,7 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import COpenSSL
 import CMailShim
 
@@ -93,7 +97,7 @@ public final class Certificate {
         var md = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var len: UInt32 = 0
         guard X509_digest(pointer, EVP_sha256(), &md, &len) == 1 else { return "" }
-        return md.prefix(Int(len)).map { String(format: "%02X", $0) }.joined(separator: ":")
+        return Hex.string(md.prefix(Int(len)), uppercase: true, separator: ":")
     }
 
     /// The kind of public key.

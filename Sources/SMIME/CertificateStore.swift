@@ -1,7 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A folder of certificates (PEM; `.der`/`.cer` DER too) and CRLs (PEM `.crl` or CRL blocks in
 /// any PEM file): the recipients' certificates, found by e-mail address (RFC 8550 3).
@@ -36,8 +40,8 @@ public final class CertificateStore {
         var entries: [Entry] = [], crls: [RevocationList] = [], errors: [SMIMEError] = []
         for name in names where !name.hasPrefix(".") {
             let path = directory + "/" + name
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else { continue }
+            var st = stat()
+            guard stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFDIR else { continue }
             let fileCRLs = (try? Certificate.loadCRLs(contentsOf: path)) ?? []
             crls += fileCRLs
             do {

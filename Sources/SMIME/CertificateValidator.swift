@@ -1,7 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import COpenSSL
 import CMailShim
 
@@ -51,12 +55,11 @@ public struct CertificateValidator {
     /// Every reason `certificate` cannot be used for `purpose` at `date`; empty when usable.
     public func problems(_ certificate: Certificate, for purpose: CertificatePurpose, at date: Date) -> [CertificateProblem] {
         var found: [CertificateProblem] = []
-        let formatter = ISO8601DateFormatter()
         if certificate.notBefore > date {
-            found.append(.init(kind: .notYetValid, detail: "valid from \(formatter.string(from: certificate.notBefore))"))
+            found.append(.init(kind: .notYetValid, detail: "valid from \(certificate.notBefore.formatted(.iso8601))"))
         }
         if certificate.notAfter < date {
-            found.append(.init(kind: .expired, detail: "expired \(formatter.string(from: certificate.notAfter))"))
+            found.append(.init(kind: .expired, detail: "expired \(certificate.notAfter.formatted(.iso8601))"))
         }
         found += purposeProblems(certificate, purpose)
         if let trust { found += chainProblems(certificate, trust, date) }

@@ -1,7 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import COpenSSL
 import CMailShim
 
@@ -158,7 +162,7 @@ enum Framing {
     static func boundary() throws -> String {
         var random = [UInt8](repeating: 0, count: 15)
         guard RAND_bytes(&random, Int32(random.count)) == 1 else { throw SMIMEError(.cryptoFailure, "no randomness") }
-        return "----=_smime_" + random.map { String(format: "%02x", $0) }.joined()
+        return "----=_smime_" + Hex.string(random)
     }
 
     static func multipartSignedHeader(boundary: String, micalg: String) -> String {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import COpenSSL
 
 /// Message digest for signing (RFC 8551 2.1, RFC 5754). SHA-1 and MD5 are not offered:
@@ -8,7 +12,7 @@ public enum DigestAlgorithm: String, CaseIterable, Sendable {
 
     /// Parses "sha256", "SHA-384", …; throws `.unsupportedAlgorithm` for SHA-1, MD5 and others.
     public init(name: String) throws {
-        let key = name.lowercased().replacingOccurrences(of: "-", with: "")
+        let key = String(name.lowercased().filter { $0 != "-" })
         guard let value = DigestAlgorithm(rawValue: key) else {
             throw SMIMEError(.unsupportedAlgorithm,
                              "digest \(name) is refused for signing (use sha256, sha384 or sha512)", openSSLErrors: [])

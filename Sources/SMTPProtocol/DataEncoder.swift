@@ -21,31 +21,38 @@ public struct DataEncoder: Sendable {
 
     /// Encodes one chunk, appending to `output`.
     public mutating func encode<C: Collection>(_ input: C, into output: inout [UInt8]) where C.Element == UInt8 {
+        // Called from other modules this generic is not specialised: hand the bytes to the
+        // concrete loop below at once (a byte-by-byte generic loop was most of a queue run).
+        if input.withContiguousStorageIfAvailable({ encode(buffer: $0, into: &output) }) != nil { return }
+        let copy = Array(input)
+        copy.withUnsafeBufferPointer { encode(buffer: $0, into: &output) }
+    }
+
+    /// Encodes one chunk of contiguous bytes: runs of bytes between line ends are copied whole.
+    public mutating func encode(buffer input: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
         inputCount += Int64(input.count)
         output.reserveCapacity(output.count + input.count + input.count / 32 + 8)
-        for byte in input {
+        let n = input.count
+        var i = 0
+        while i < n {
             if pendingCR {
                 pendingCR = false
-                if byte == 0x0A {
-                    endLine(&output)
-                    continue
-                }
-                // A stray CR is a line end of its own.
+                // A stray CR is a line end of its own; CRLF is one line end.
                 endLine(&output)
+                if input[i] == 0x0A { i += 1; continue }
             }
-            switch byte {
-            case 0x0D:
-                pendingCR = true
-            case 0x0A:
-                endLine(&output)
-            case 0x2E where atLineStart && stuffDots:
-                output.append(0x2E)
-                output.append(0x2E)
-                atLineStart = false
-            default:
-                output.append(byte)
+            if atLineStart && stuffDots && input[i] == 0x2E { output.append(0x2E) }
+            var j = i
+            while j < n, input[j] != 0x0D, input[j] != 0x0A { j += 1 }
+            if j > i {
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: input[i..<j]))
                 atLineStart = false
             }
+            if j < n {
+                if input[j] == 0x0D { pendingCR = true } else { endLine(&output) }
+                j += 1
+            }
+            i = j
         }
     }
 

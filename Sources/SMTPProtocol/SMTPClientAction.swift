@@ -66,6 +66,22 @@ public enum SMTPWait: Hashable, Sendable {
     case command
 }
 
+// Spelled out so that "\(wait)" is a static call: interpolating an enum without it goes through
+// reflection (Mirror and protocol conformance scans), which was half of the CPU of a
+// one-message delivery.
+extension SMTPWait: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .greeting: return "greeting"
+        case .mail: return "mail"
+        case .rcpt: return "rcpt"
+        case .dataInitiation: return "dataInitiation"
+        case .dataTermination: return "dataTermination"
+        case .command: return "command"
+        }
+    }
+}
+
 /// How the message data is to be streamed.
 public enum SMTPBodyFraming: Hashable, Sendable {
     /// DATA: line ends normalised, dot-stuffed, then ".", CRLF (RFC 5321 4.1.1.4).

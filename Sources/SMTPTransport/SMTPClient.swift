@@ -60,8 +60,11 @@ public final class SMTPClient: @unchecked Sendable {
         notify(.connected(result))
         do {
             if relay.tls == .implicit { try startTLS(on: conn) }
-            machine = SMTPClientStateMachine(configuration: try sessionConfiguration(), crypto: crypto,
-                                             clientNonce: try nonce())
+            let configuration = try sessionConfiguration()
+            // The nonce is only for SCRAM: drawing it starts OpenSSL (config file, providers),
+            // a millisecond or more that a session without credentials need not pay.
+            machine = SMTPClientStateMachine(configuration: configuration, crypto: crypto,
+                                             clientNonce: configuration.credentials == nil ? "" : try nonce())
             let end = try drive(machine.connected(), body: nil)
             guard case .ready = end else {
                 throw SMTPError(.unexpectedReply, "session did not become ready", transient: true)

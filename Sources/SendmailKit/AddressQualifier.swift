@@ -26,7 +26,7 @@ public struct AddressQualifier: Equatable, Sendable {
         // A trailing dot (an absolute DNS name) is not valid in SMTP (RFC 5321 4.1.2).
         while d.hasSuffix("."), !d.hasPrefix("[") { d.removeLast() }
         if d.isEmpty { return domain }
-        if d.hasPrefix("[") || d.contains(".") { return d }
+        if d.hasPrefix("[") || d.contains(Character(".")) { return d }
         if localNames.contains(d.lowercased()) { return domain }
         return d + "." + domain
     }

@@ -1,4 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MailMessage
 import MailPolicy
 import MailQueue
@@ -38,7 +45,7 @@ public final class QueueRunner: @unchecked Sendable {
     let rt: Runtime
     let options: QueueRunOptions
     let schedule: RetrySchedule
-    private let mutex = NSLock()
+    private let mutex = Lock()
     private var work: [String] = []
     private var next = 0
     private var reports: [String: MessageReport] = [:]
@@ -59,13 +66,7 @@ public final class QueueRunner: @unchecked Sendable {
         if workers == 1 {
             worker()
         } else {
-            let done = DispatchSemaphore(value: 0)
-            for _ in 0..<workers {
-                let t = Thread { self.worker(); done.signal() }
-                t.stackSize = 1 << 20
-                t.start()
-            }
-            for _ in 0..<workers { done.wait() }
+            runOnThreads(workers) { self.worker() }
         }
         return reports
     }
@@ -191,7 +192,7 @@ public final class QueueRunner: @unchecked Sendable {
                     state.recipients[i] = .init(status: .failed, dsn: dsn, reason: reason, relay: relay)
                     report.failed.append((address, dsn, reason))
                     let notify = env.recipients[i].notify?.uppercased()
-                    let wantsBounce = !env.sender.isEmpty && (notify == nil || notify!.contains("FAILURE"))
+                    let wantsBounce = !env.sender.isEmpty && (notify == nil || notify!.firstRange(of: "FAILURE") != nil)
                     if wantsBounce {
                         failures.append(Bounce.Failure(recipient: env.recipients[i], status: dsn, diagnostic: reason,
                                                        remoteMTA: result.relay.host))
@@ -231,7 +232,7 @@ public final class QueueRunner: @unchecked Sendable {
             state.recipients[i] = .init(status: .failed, dsn: dsn, reason: reason, relay: "local")
             report.failed.append((r.address, dsn, reason))
             let notify = r.notify?.uppercased()
-            if !env.sender.isEmpty && (notify == nil || notify!.contains("FAILURE")) {
+            if !env.sender.isEmpty && (notify == nil || notify!.firstRange(of: "FAILURE") != nil) {
                 failures.append(Bounce.Failure(recipient: r, status: dsn, diagnostic: reason, remoteMTA: nil))
             }
             logRecipient(env, i, relay: "local", dsn: dsn, status: "bounced", reason: reason)
@@ -243,10 +244,10 @@ public final class QueueRunner: @unchecked Sendable {
     }
 
     private func matches(_ env: QueuedEnvelope, _ state: DeliveryState, _ f: SendmailOptions.QueueRun) -> Bool {
-        if let s = f.idFilter, !env.id.contains(s) { return false }
-        if let s = f.senderFilter?.lowercased(), !env.sender.lowercased().contains(s) { return false }
+        if let s = f.idFilter, env.id.firstRange(of: s) == nil { return false }
+        if let s = f.senderFilter?.lowercased(), env.sender.lowercased().firstRange(of: s) == nil { return false }
         if let s = f.recipientFilter?.lowercased(),
-           !state.pending(of: env).contains(where: { env.recipients[$0].address.lowercased().contains(s) }) { return false }
+           !state.pending(of: env).contains(where: { env.recipients[$0].address.lowercased().firstRange(of: s) != nil }) { return false }
         return true
     }
 
@@ -261,9 +262,9 @@ public final class QueueRunner: @unchecked Sendable {
     }
 
     private func formatDelay(_ d: Double) -> String {
-        if d < 10 { return String(format: "%.2f", d) }
-        if d < 100 { return String(format: "%.1f", d) }
-        return String(Int(d))
+        // Postfix's precision: two decimals under 10 s, one under 100 s, none above.
+        let decimals = d < 10 ? 2 : d < 100 ? 1 : 0
+        return DecimalText.fixed(d, decimals: decimals)
     }
 
     // MARK: bounces
@@ -406,9 +407,9 @@ public final class QueueRunner: @unchecked Sendable {
         static func notify(_ value: String) -> DSNNotify {
             var n: DSNNotify = []
             let v = value.uppercased()
-            if v.contains("SUCCESS") { n.insert(.success) }
-            if v.contains("FAILURE") { n.insert(.failure) }
-            if v.contains("DELAY") { n.insert(.delay) }
+            if v.firstRange(of: "SUCCESS") != nil { n.insert(.success) }
+            if v.firstRange(of: "FAILURE") != nil { n.insert(.failure) }
+            if v.firstRange(of: "DELAY") != nil { n.insert(.delay) }
             return n
         }
     }

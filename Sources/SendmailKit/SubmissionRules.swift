@@ -96,7 +96,7 @@ public enum SubmissionRules {
             if word.utf8.contains(where: { $0 == 10 || $0 == 13 || $0 == 0 }) {
                 throw SubmissionError(.usage, "recipient address contains a line break or NUL")
             }
-            if unquotedAtSigns(word) > 1 && !word.contains("<") {
+            if unquotedAtSigns(word) > 1 && !word.contains(Character("<")) {
                 throw SubmissionError(.usage, "recipient \(word): more than one @ (quote the local part: \"a@b\"@example.net)")
             }
             let list = AddressParser.parseList(word)

@@ -29,9 +29,13 @@ public struct MailLog: Sendable {
 
     private func log(_ priority: Int32, _ line: String) {
         // Control characters never reach the log (a caller's value could forge log lines).
-        let clean = String(String.UnicodeScalarView(line.unicodeScalars.map { $0.value < 32 || $0.value == 127 ? "?" : $0 }))
+        let clean = line.utf8.contains(where: { $0 < 32 || $0 == 127 })
+            ? String(String.UnicodeScalarView(line.unicodeScalars.map { $0.value < 32 || $0.value == 127 ? "?" : $0 }))
+            : line
         MailLog.open(ident)
-        withVaList([clean]) { vsyslog(priority, "%s", $0) }
+        // A C string, not a String, goes through the va_list: String's CVarArg conformance
+        // lives in Foundation and would link all of it (and CoreFoundation) into sendmail.
+        clean.withCString { text in withVaList([text]) { vsyslog(priority, "%s", $0) } }
         if echo { Stderr.write("\(ident): \(clean)\n") }
     }
 }

@@ -22,7 +22,7 @@ public struct SystemIdentity: Sendable {
         if let g = pw.pointee.pw_gecos {
             let full = String(cString: g)
             var first = String(full.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
-            if first.contains("&") {
+            if first.contains(Character("&")) {
                 first = first.replacingAll("&", with: user.prefix(1).uppercased() + user.dropFirst())
             }
             if !first.isEmpty { gecos = first }
@@ -35,7 +35,7 @@ public struct SystemIdentity: Sendable {
     /// The FQDN: the node name if it has a dot, else its canonical name from the resolver
     /// (/etc/hosts first), else the node name. Only called when the config has no hostname.
     public func fullyQualifiedHostName() -> String {
-        if nodeName.contains(".") { return nodeName }
+        if nodeName.contains(Character(".")) { return nodeName }
         var hints = addrinfo()
         hints.ai_flags = AI_CANONNAME
         hints.ai_family = AF_UNSPEC
@@ -44,7 +44,7 @@ public struct SystemIdentity: Sendable {
             defer { freeaddrinfo(r) }
             if let c = r.pointee.ai_canonname {
                 let name = String(cString: c)
-                if name.contains(".") { return name }
+                if name.contains(Character(".")) { return name }
             }
         }
         return nodeName

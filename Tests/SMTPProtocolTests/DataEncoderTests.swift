@@ -68,6 +68,46 @@ final class DataEncoderTests: XCTestCase {
         assertWireSafe(whole)
     }
 
+    /// The streaming encoder agrees with a line-by-line model of the rule (lines end at CRLF,
+    /// LF or a lone CR; a line starting with "." gets a second one; CRLF after each line;
+    /// "." CRLF at the end), whatever the input and however it is cut into chunks.
+    func testAgreesWithALineModelOnRandomChunkedInput() {
+        func model(_ input: [UInt8]) -> [UInt8] {
+            var lines: [[UInt8]] = [], current: [UInt8] = [], i = 0
+            while i < input.count {
+                let b = input[i]
+                if b == 0x0D {
+                    lines.append(current); current = []
+                    if i + 1 < input.count && input[i + 1] == 0x0A { i += 1 }
+                } else if b == 0x0A {
+                    lines.append(current); current = []
+                } else {
+                    current.append(b)
+                }
+                i += 1
+            }
+            if !current.isEmpty { lines.append(current) }
+            var out: [UInt8] = []
+            for l in lines { out += (l.first == 0x2E ? [0x2E] : []) + l + [0x0D, 0x0A] }
+            return out + [0x2E, 0x0D, 0x0A]
+        }
+        var rng = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = [0x0D, 0x0A, 0x2E, 0x61, 0x62, 0x20]
+        for _ in 0..<500 {
+            let message = (0..<Int.random(in: 0..<60, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
+            var encoder = DataEncoder(stuffDots: true)
+            var out: [UInt8] = []
+            var at = 0
+            while at < message.count {
+                let end = min(message.count, at + Int.random(in: 1...7, using: &rng))
+                encoder.encode(message[at..<end], into: &out)
+                at = end
+            }
+            encoder.finish(into: &out)
+            XCTAssertEqual(out, model(message), "\(message)")
+        }
+    }
+
     func testRandomInputsAreAlwaysWireSafe() {
         var rng = SystemRandomNumberGenerator()
         let alphabet: [UInt8] = [0x0D, 0x0A, 0x2E, 0x61, 0x20, 0x00]
