@@ -37,9 +37,10 @@ What is normalised (and nothing else):
 Classification: a case is "identical" when the normalised results are equal. Otherwise the
 rules in RULES (each with an id that must be listed in KNOWN-DIFFERENCES.md) are applied in
 order; a rule whose precondition holds rewrites one side the way the documented difference
-predicts. If the results are then equal, the case is "deliberate" (with the ids used); if the
-id's status in KNOWN-DIFFERENCES.md is "open", or the results still differ, it is
-"unexplained". Exit status: 1 when any case is not matched by a known row (and, with
+predicts. If the results are then equal, the case is "deliberate" (with the ids used); if an
+id's status in KNOWN-DIFFERENCES.md is "open", it is "open" (a known bug); if an id's status is
+"fixed" (a former bug kept as a regression check: the bug is back), or the results still
+differ, it is "unexplained". Exit status: 1 when any case is unexplained (and, with
 COMPAT_STRICT=1, also when a case is explained only by an open bug).
 """
 
@@ -283,6 +284,10 @@ def classify(case, pf, sm, known_status):
     if a2 == b2 and not not_deliberate:
         return 'deliberate', used, raw
     residual = describe_differences(a2, b2)
+    regressed = [u for u in used if known_status.get(u) == 'fixed']
+    if not residual and regressed:
+        return 'unexplained', used, ['a fixed bug is back: %s (KNOWN-DIFFERENCES.md, status fixed)' % ', '.join(regressed)] \
+            + ['before: ' + short(d, 600) for d in raw]
     if not residual:
         return 'open', used, raw
     return 'unexplained', used, ['after the known differences (%s): %s' % (', '.join(used) or 'none', short(d, 600))
@@ -423,7 +428,7 @@ def main():
     only_orcpt = sum(1 for e in report if e['verdict'] == 'deliberate' and e['rules'] == ['orcpt-only-when-rewritten'])
     print('differential: of the deliberate, %d differ only in the ORCPT parameter (orcpt-only-when-rewritten)' % only_orcpt)
     deliberate_ids = {u: k for u, k in by_rule.items() if known_status.get(u) == 'deliberate'}
-    open_ids = {u: k for u, k in by_rule.items() if known_status.get(u) != 'deliberate'}
+    open_ids = {u: k for u, k in by_rule.items() if known_status.get(u) == 'open'}
     if deliberate_ids:
         print('differential: deliberate differences (cases): ' +
               ', '.join('%s %d' % kv for kv in sorted(deliberate_ids.items())))

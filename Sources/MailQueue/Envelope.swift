@@ -55,6 +55,9 @@ public struct QueuedEnvelope: Equatable, Sendable {
     public var bodyType: BodyType = .sevenBit
     /// RFC 6531: the envelope or header holds non-ASCII addresses.
     public var smtputf8 = false
+    /// The header holds 8-bit octets (raw UTF-8 fields, RFC 6532): SMTPUTF8 is requested when
+    /// the relay offers it (RFC 6531 3.4); without it the message still goes (not required).
+    public var eightBitHeader = false
     /// The message holds NUL bytes or lines over 998 octets: it must be encoded before relay.
     public var hasNUL = false
     public var hasLongLines = false

@@ -3,7 +3,9 @@
 /// with pwrite once the message has been read, before the file is committed.
 enum EnvelopeRecord {
     static let magic = "sealmail-queue"
-    static let summaryWidth = 72
+    /// Room for the summary's keys and for a few more later (a reader skips keys it does not
+    /// know, so adding one keeps the record version; records of width 72 read the same).
+    static let summaryWidth = 96
 
     /// The record up to and including the `message` line, and the byte offset of the summary line.
     static func encode(_ e: QueuedEnvelope) -> (bytes: [UInt8], summaryOffset: Int) {
@@ -30,11 +32,12 @@ enum EnvelopeRecord {
         return (Array(text.utf8), summaryOffset)
     }
 
-    /// `summary size=… body=… nul=… long=… utf8=…`, padded to a fixed width.
+    /// `summary size=… body=… nul=… long=… utf8=… hdr8=…`, padded to a fixed width.
     static func summaryLine(_ e: QueuedEnvelope) -> String {
         var size = String(e.size)
         size = String(repeating: "0", count: max(0, 20 - size.count)) + size
         var line = "summary size=\(size) body=\(e.bodyType.rawValue) nul=\(e.hasNUL ? 1 : 0) long=\(e.hasLongLines ? 1 : 0) utf8=\(e.smtputf8 ? 1 : 0)"
+        line += " hdr8=\(e.eightBitHeader ? 1 : 0)"
         line += String(repeating: " ", count: max(0, summaryWidth - line.utf8.count))
         return line
     }
@@ -78,6 +81,7 @@ enum EnvelopeRecord {
                     case "nul": e.hasNUL = kv[1] == "1"
                     case "long": e.hasLongLines = kv[1] == "1"
                     case "utf8": e.smtputf8 = kv[1] == "1"
+                    case "hdr8": e.eightBitHeader = kv[1] == "1"  // absent before: false
                     default: break
                     }
                 }

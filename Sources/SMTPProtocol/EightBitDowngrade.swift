@@ -1,17 +1,35 @@
+import MailMessage
+
 /// Converts an 8-bit MIME message to 7bit for a relay without 8BITMIME (RFC 6152 3, the
 /// conversion RFC 1652 describes): the body of every text/* leaf with 8-bit octets becomes
 /// quoted-printable (RFC 2045 6.7), every other such leaf base64 (RFC 2045 6.8); multipart/*
 /// (RFC 2046 5.1) and message/rfc822 entities are converted recursively; a message without
-/// MIME headers is treated as text/plain (charset unknown-8bit, RFC 1428) and gets them.
-/// Line ends come out as CRLF. Header fields are left as they are (as Postfix does).
+/// MIME headers is treated as text/plain (charset unknown-8bit, RFC 1428, or us-ascii) and
+/// gets them. Line ends come out as CRLF. Header fields are left as they are (as Postfix does).
+///
+/// The same conversion serves a second reason (`Reasons.longLines`): a leaf with a line over
+/// 998 octets (RFC 5321 4.5.3.1.6) is encoded the same way, so its text reaches the recipient
+/// intact instead of broken. For that reason alone a leaf already quoted-printable or base64,
+/// and the parts of multipart/signed and multipart/encrypted (RFC 1847: re-encoding would break
+/// the signature), are left as they are; `MessageConversion.breakLongLines` breaks what is left.
 public enum EightBitDowngrade {
+    /// Why an entity is converted.
+    public struct Reasons: OptionSet, Hashable, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        /// 8-bit octets, for a relay without 8BITMIME (RFC 6152 3).
+        public static let eightBit = Reasons(rawValue: 1)
+        /// Lines over 998 octets (RFC 5321 4.5.3.1.6).
+        public static let longLines = Reasons(rawValue: 2)
+    }
+
     /// The converted message, or nil when it cannot be converted (an entity already declared
     /// quoted-printable/base64 that still holds 8-bit octets, or a multipart without boundary).
-    public static func convert(_ message: [UInt8]) -> [UInt8]? {
+    public static func convert(_ message: [UInt8], for reasons: Reasons = .eightBit) -> [UInt8]? {
         var encoder = DataEncoder(stuffDots: false)
         var normalized = encoder.encode(message)
         encoder.finish(into: &normalized)
-        return convertEntity(normalized[...], topLevel: true)
+        return convertEntity(normalized[...], topLevel: true, reasons: reasons)
     }
 
     /// True when any octet has the high bit set.
@@ -19,26 +37,39 @@ public enum EightBitDowngrade {
         bytes.contains { $0 >= 0x80 }
     }
 
-    static func convertEntity(_ entity: ArraySlice<UInt8>, topLevel: Bool) -> [UInt8]? {
+    static func needsConversion(_ body: ArraySlice<UInt8>, _ reasons: Reasons) -> Bool {
+        (reasons.contains(.eightBit) && has8Bit(body)) || (reasons.contains(.longLines) && LineLimit.hasLongLine(body))
+    }
+
+    static func convertEntity(_ entity: ArraySlice<UInt8>, topLevel: Bool, reasons: Reasons) -> [UInt8]? {
         let (header, body) = splitHeader(entity)
-        guard has8Bit(body) else { return Array(entity) }
+        guard needsConversion(body, reasons) else { return Array(entity) }
         let fields = MIMEHeader(header)
         let type = fields.contentType
         let encoding = fields.value(of: "content-transfer-encoding")?.trimmed.lowercased() ?? "7bit"
+        let eightBitNeeded = reasons.contains(.eightBit) && has8Bit(body)
+        if type.mediaType == "multipart/signed" || type.mediaType == "multipart/encrypted", !eightBitNeeded {
+            return Array(entity)
+        }
         if type.mediaType.hasPrefix("multipart/") {
             guard let boundary = type.boundary,
-                  let converted = convertMultipart(body, boundary: boundary) else { return nil }
+                  let converted = convertMultipart(body, boundary: boundary, reasons: reasons) else {
+                return eightBitNeeded ? nil : Array(entity)
+            }
             return Array(header) + converted
         }
         if type.mediaType == "message/rfc822" || type.mediaType == "message/global" {
-            guard let inner = convertEntity(body, topLevel: false) else { return nil }
+            guard let inner = convertEntity(body, topLevel: false, reasons: reasons) else { return nil }
             return Array(header) + inner
         }
-        guard encoding == "7bit" || encoding == "8bit" || encoding == "binary" else { return nil }
+        guard encoding == "7bit" || encoding == "8bit" || encoding == "binary" else {
+            return eightBitNeeded ? nil : Array(entity)
+        }
         let isText = type.mediaType.hasPrefix("text/")
         var newHeader = fields.removing("content-transfer-encoding")
         if topLevel, !fields.isMIME {
-            newHeader += Array("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=unknown-8bit\r\n".utf8)
+            let charset = has8Bit(body) ? "unknown-8bit" : "us-ascii"
+            newHeader += Array("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=\(charset)\r\n".utf8)
         }
         newHeader += Array("Content-Transfer-Encoding: \(isText ? "quoted-printable" : "base64")\r\n\r\n".utf8)
         return newHeader + (isText ? QuotedPrintable.encode(body) : base64Lines(body))
@@ -57,7 +88,7 @@ public enum EightBitDowngrade {
         return (entity, entity[entity.endIndex...])
     }
 
-    private static func convertMultipart(_ body: ArraySlice<UInt8>, boundary: String) -> [UInt8]? {
+    private static func convertMultipart(_ body: ArraySlice<UInt8>, boundary: String, reasons: Reasons) -> [UInt8]? {
         let delimiter = Array("--\(boundary)".utf8)
         var out: [UInt8] = []
         var partStart: Int?
@@ -72,7 +103,7 @@ public enum EightBitDowngrade {
                 if let start = partStart {
                     // The CRLF before the delimiter belongs to the delimiter (RFC 2046 5.1.1).
                     let end = max(start, lineStart - 2)
-                    guard let part = convertEntity(body[start..<end], topLevel: false) else { return nil }
+                    guard let part = convertEntity(body[start..<end], topLevel: false, reasons: reasons) else { return nil }
                     out += part
                     out += [0x0D, 0x0A]
                 }
@@ -85,7 +116,7 @@ public enum EightBitDowngrade {
             lineStart = lineEnd
         }
         if let start = partStart {
-            guard let part = convertEntity(body[start...], topLevel: false) else { return nil }
+            guard let part = convertEntity(body[start...], topLevel: false, reasons: reasons) else { return nil }
             out += part
         }
         return out

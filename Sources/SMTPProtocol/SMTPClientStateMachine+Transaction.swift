@@ -29,7 +29,8 @@ struct TransactionState {
 extension SMTPClientStateMachine {
     /// Starts a mail transaction for `envelope` (ready state only). Local refusals come back
     /// at once as `.transactionComplete`: a message larger than the announced SIZE (RFC 1870
-    /// 6.1, 5.3.4), SMTPUTF8 needed but not offered (RFC 6531 3.3, 5.6.7), an 8-bit body the
+    /// 6.1, 5.3.4), SMTPUTF8 needed (an internationalised address; preferred only, for
+    /// UTF-8 header fields, it is not) but not offered (RFC 6531 3.3, 5.6.7), an 8-bit body the
     /// relay cannot take (RFC 6152 3: convert it to 7bit first) or a binary body without
     /// BINARYMIME and CHUNKING (RFC 3030 3, 5.6.3).
     public mutating func beginTransaction(_ envelope: SMTPEnvelope) -> SMTPClientAction {
@@ -41,7 +42,8 @@ extension SMTPClientStateMachine {
             return .transactionComplete(localResult(envelope, .permanent, refusal.0, refusal.1))
         }
         let caps = capabilities
-        let smtpUTF8 = envelope.needsSMTPUTF8
+        // Preferred only (UTF-8 header fields): asked for when offered, else sent without it.
+        let smtpUTF8 = envelope.requestsSMTPUTF8(offered: caps.smtpUTF8)
         var mailParameters = MailParameters()
         mailParameters.size = caps.announcesSize ? envelope.messageSize : nil
         mailParameters.body = envelope.body
@@ -85,7 +87,7 @@ extension SMTPClientStateMachine {
         }
         if envelope.needsSMTPUTF8, !caps.smtpUTF8 {
             return (EnhancedStatusCode(5, 6, 7),
-                    "the message needs SMTPUTF8 (internationalised address or header) and the relay does not support it")
+                    "the message needs SMTPUTF8 (internationalised address) and the relay does not support it")
         }
         switch envelope.body {
         case .sevenBit:

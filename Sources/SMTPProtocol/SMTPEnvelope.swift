@@ -27,22 +27,33 @@ public struct SMTPEnvelope: Hashable, Sendable {
     public var envelopeID: String?
     /// The body type (RFC 6152, RFC 3030).
     public var body: SMTPBodyType
-    /// True when the message needs SMTPUTF8 (RFC 6531) even if the addresses are ASCII
-    /// (e.g. UTF-8 header fields); non-ASCII addresses need it in any case.
+    /// True when the message needs SMTPUTF8 (RFC 6531) even if the addresses are ASCII: a relay
+    /// without it gets nothing (RFC 6531 3.3); non-ASCII addresses need it in any case.
     public var requiresSMTPUTF8: Bool
+    /// True when the header has raw 8-bit fields (RFC 6532): SMTPUTF8 is requested when the
+    /// relay offers it (RFC 6531 3.4: such a message needs it); without it the message is
+    /// still sent, its unstructured UTF-8 fields RFC 2047-encoded (`HeaderDowngrade`).
+    public var prefersSMTPUTF8: Bool
+    /// True when the data may have lines over 998 octets (RFC 5321 4.5.3.1.6): they are
+    /// re-encoded or broken before sending (`MessageConversion`). The client finds long
+    /// lines itself only in a message given as bytes; a streamed one is trusted to this flag.
+    public var hasLongLines: Bool
     /// The message size in octets, for SIZE= and the early size check (RFC 1870).
     public var messageSize: Int?
 
     /// Creates an envelope.
     public init(sender: String?, recipients: [SMTPRecipient], ret: DSNReturn? = nil,
                 envelopeID: String? = nil, body: SMTPBodyType = .sevenBit,
-                requiresSMTPUTF8: Bool = false, messageSize: Int? = nil) {
+                requiresSMTPUTF8: Bool = false, prefersSMTPUTF8: Bool = false,
+                hasLongLines: Bool = false, messageSize: Int? = nil) {
         self.sender = sender
         self.recipients = recipients
         self.ret = ret
         self.envelopeID = envelopeID
         self.body = body
         self.requiresSMTPUTF8 = requiresSMTPUTF8
+        self.prefersSMTPUTF8 = prefersSMTPUTF8
+        self.hasLongLines = hasLongLines
         self.messageSize = messageSize
     }
 
@@ -50,6 +61,12 @@ public struct SMTPEnvelope: Hashable, Sendable {
     public var needsSMTPUTF8: Bool {
         requiresSMTPUTF8 || SMTPCommand.needsSMTPUTF8(sender ?? "")
             || recipients.contains { SMTPCommand.needsSMTPUTF8($0.address) }
+    }
+
+    /// Whether MAIL FROM asks for SMTPUTF8 with a relay that does (`offered`) or does not
+    /// announce it: when needed, or preferred and offered.
+    public func requestsSMTPUTF8(offered: Bool) -> Bool {
+        needsSMTPUTF8 || (prefersSMTPUTF8 && offered)
     }
 }
 

@@ -17,7 +17,11 @@
 /// - `DataEncoder`: line-end normalisation and dot-stuffing, streaming, the only place either
 ///   happens (RFC 5321 4.5.2, 2.3.8), and BDAT chunk framing (RFC 3030).
 /// - `EightBitDowngrade`: 8bit to quoted-printable conversion for relays without 8BITMIME
-///   (RFC 6152 section 3, RFC 2045 6.7).
+///   (RFC 6152 section 3, RFC 2045 6.7), and for lines over 998 octets.
+/// - `MessageConversion`: what the client does to a message before DATA and why (8BITMIME
+///   missing, lines over 998 octets, RFC 5321 4.5.3.1.6), and the last-resort line breaking.
+/// - `HeaderDowngrade`: raw UTF-8 unstructured header fields as RFC 2047 encoded words for a
+///   relay without SMTPUTF8 (RFC 6531 3.4 prefers SMTPUTF8 for them; addresses require it).
 /// - `SMTPClientStateMachine`: the client dialogue as a value type whose `mutating func`s return
 ///   `SMTPClientAction`s (greeting, EHLO/HELO, STARTTLS, AUTH, MAIL/RCPT/DATA or BDAT with
 ///   RFC 2920 pipelining, RSET, VRFY/EXPN/raw commands, QUIT).
@@ -26,7 +30,12 @@
 /// - Stray CR and stray LF in message data are both turned into CRLF line ends (Postfix does
 ///   this for stray LF; for stray CR we do the same rather than pass it through, so no bare CR
 ///   ever reaches the wire).
-/// - Lines longer than 998 octets are sent as they are (not folded).
+/// - Lines longer than 998 octets: a single-part body (or a MIME leaf) is re-encoded as
+///   quoted-printable (base64 for non-text) where its transfer encoding allows; other lines
+///   are broken as Postfix breaks them (headers: CRLF + space, bodies: CRLF), which changes
+///   the text by a line break. Parts of multipart/signed are never re-encoded.
+/// - UTF-8 header fields to a relay without SMTPUTF8: only unstructured fields are encoded;
+///   UTF-8 display names in address fields go raw (as Postfix sends them).
 /// - The 8BITMIME downgrade leaves 8-bit header bytes alone (as Postfix does); only bodies of
 ///   text/* parts (quoted-printable) and other leaf parts (base64) are converted.
 /// - Replies whose lines end in a bare LF are accepted (lenient, like Postfix).

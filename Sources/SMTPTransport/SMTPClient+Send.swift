@@ -20,9 +20,13 @@ extension SMTPClient {
     /// lost, timeout, 421, interrupt); the connection is then closed and nothing in this
     /// transaction may be counted as delivered.
     ///
-    /// An 8-bit message to a relay without 8BITMIME is converted to 7bit first (RFC 6152 3;
-    /// the message is then read into memory); a message larger than the relay's SIZE, or one
-    /// that needs SMTPUTF8 from a relay without it, is refused before MAIL.
+    /// An 8-bit message to a relay without 8BITMIME is converted to 7bit first (RFC 6152 3),
+    /// and one with lines over 998 octets (`envelope.hasLongLines`, or found in a message
+    /// given as bytes) is re-encoded or broken (RFC 5321 4.5.3.1.6); the message is then read
+    /// into memory (`MessageConversion`). Raw UTF-8 header fields go with SMTPUTF8 when the
+    /// relay offers it, else encoded (`HeaderDowngrade`, only the header is read). A message
+    /// larger than the relay's SIZE, or one that needs SMTPUTF8 from a relay without it, is
+    /// refused before MAIL.
     public func send(envelope: SMTPEnvelope, message: SMTPMessageSource) throws -> SMTPDeliveryResult {
         guard connection != nil, machine.phase == .ready, let relayResult else {
             throw SMTPError(.invalidState, "not connected", transient: true)
@@ -33,14 +37,21 @@ extension SMTPClient {
         var converted = false
         if envelope.messageSize == nil { envelope.messageSize = Int(clamping: source.length) }
         do {
-            if envelope.body == .eightBitMIME, !machine.capabilities.eightBitMIME {
-                let original = try source.readAll()
-                if let sevenBit = EightBitDowngrade.convert(original) {
-                    converted = EightBitDowngrade.has8Bit(original)
-                    source = .bytes(sevenBit)
-                    envelope.body = .sevenBit
-                    envelope.messageSize = sevenBit.count
-                }
+            let caps = machine.capabilities
+            if envelope.prefersSMTPUTF8, !envelope.requestsSMTPUTF8(offered: caps.smtpUTF8) {
+                source = try source.replacingHeader(HeaderDowngrade.encodeUTF8Fields)
+                envelope.messageSize = Int(clamping: source.length)
+            }
+            if case .bytes(let bytes) = source, !envelope.hasLongLines {
+                envelope.hasLongLines = MessageConversion.hasLongLine(bytes)
+            }
+            let reasons = MessageConversion.reasons(for: envelope, capabilities: caps)
+            if !reasons.isEmpty {
+                let result = MessageConversion.convert(try source.readAll(), body: envelope.body, for: reasons)
+                converted = result.convertedTo7Bit
+                source = .bytes(result.message)
+                envelope.body = result.body
+                envelope.messageSize = result.message.count
             }
             let end = try drive(machine.beginTransaction(envelope), body: source)
             guard case .transactionComplete(let result) = end else {

@@ -7,12 +7,16 @@ public enum SMTPMessageSource: Sendable {
     case bytes([UInt8])
     /// `length` bytes of `descriptor` from `offset`; the descriptor stays the caller's.
     case file(descriptor: Int32, offset: Int64, length: Int64)
+    /// `head` in memory, then `length` bytes of `descriptor` from `offset` (a header rewritten
+    /// before sending, the body still streamed from the file).
+    case prefixed(head: [UInt8], descriptor: Int32, offset: Int64, length: Int64)
 
     /// The length in octets.
     public var length: Int64 {
         switch self {
         case .bytes(let b): return Int64(b.count)
         case .file(_, _, let length): return length
+        case .prefixed(let head, _, _, let length): return Int64(head.count) + length
         }
     }
 
@@ -26,6 +30,9 @@ public enum SMTPMessageSource: Sendable {
                 try body(bytes[start..<end])
                 start = end
             }
+        case .prefixed(let head, let fd, let offset, let length):
+            try SMTPMessageSource.bytes(head).forEachBlock(blockSize: blockSize, body)
+            try SMTPMessageSource.file(descriptor: fd, offset: offset, length: length).forEachBlock(blockSize: blockSize, body)
         case .file(let fd, let offset, let length):
             var buffer = [UInt8](repeating: 0, count: blockSize)
             var done: Int64 = 0
@@ -43,7 +50,44 @@ public enum SMTPMessageSource: Sendable {
         }
     }
 
-    /// The whole message in memory (for the 8BITMIME downgrade).
+    /// The source with its header block (through the empty line) replaced by `transform`'s
+    /// result; for a file only the header is read. Unchanged when there is no header block or
+    /// no empty line comes within `limit` octets (a header that large is left alone).
+    func replacingHeader(limit: Int = 16 << 20, _ transform: ([UInt8]) -> [UInt8]) throws -> SMTPMessageSource {
+        struct Found: Error {}
+        var head: [UInt8] = []
+        var end: Int?
+        do {
+            try forEachBlock { block in
+                let from = max(0, head.count - 2)
+                head += block
+                end = Self.headerEnd(head, from: from)
+                if end != nil || head.count >= limit { throw Found() }
+            }
+        } catch is Found {}
+        let noHeader = head.first == 10 || head.starts(with: [13, 10])
+        guard let end, !noHeader else { return self }
+        let header = transform(Array(head[..<end]))
+        if case .file(let fd, let offset, let length) = self {
+            return .prefixed(head: header, descriptor: fd, offset: offset + Int64(end), length: length - Int64(end))
+        }
+        return .bytes(header + (try readAll())[end...])
+    }
+
+    /// The offset just after the first empty line (LF, optional CR, LF), looking from `from`.
+    static func headerEnd(_ bytes: [UInt8], from: Int) -> Int? {
+        var i = from
+        while i + 1 < bytes.count {
+            if bytes[i] == 10 {
+                if bytes[i + 1] == 10 { return i + 2 }
+                if i + 2 < bytes.count, bytes[i + 1] == 13, bytes[i + 2] == 10 { return i + 3 }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The whole message in memory (for the 8BITMIME downgrade and long lines).
     func readAll() throws -> [UInt8] {
         if case .bytes(let b) = self { return b }
         var out: [UInt8] = []

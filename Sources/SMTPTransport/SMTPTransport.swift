@@ -7,7 +7,9 @@
 /// RFCs: RFC 5321 (SMTP; 4.5.3.2 timeouts), RFC 3207 (STARTTLS), RFC 8314 (implicit TLS),
 /// RFC 6125 (host-name verification, through OpenSSL's X509_check_host/ip), RFC 4954 (AUTH),
 /// RFC 2920 (PIPELINING), RFC 3030 (CHUNKING), RFC 6152 (8BITMIME, with the downgrade of
-/// SMTPProtocol's `EightBitDowngrade`), RFC 1870 (SIZE), RFC 3461 (DSN), RFC 6531 (SMTPUTF8).
+/// SMTPProtocol's `EightBitDowngrade`), RFC 1870 (SIZE), RFC 3461 (DSN), RFC 6531 (SMTPUTF8:
+/// required for internationalised addresses, preferred for UTF-8 header fields, which go
+/// encoded to a relay without it), RFC 5321 4.5.3.1.6 (no line over 998 octets in DATA).
 ///
 /// Known divergences and limits:
 /// - Name resolution uses getaddrinfo(3), which cannot be bounded by the connect deadline.

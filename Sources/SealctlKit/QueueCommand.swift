@@ -40,7 +40,7 @@ struct QueueCommand: ParsableCommand {
                 out += "message_size: \(env.size)\n"
                 out += "sender: <\(env.sender)>\n"
                 out += "submitted_by: \(env.user) (uid \(env.uid))\n"
-                out += "body: \(env.bodyType.rawValue)\(env.smtputf8 ? ", smtputf8" : "")\(env.hasNUL ? ", has NUL bytes" : "")\(env.hasLongLines ? ", has long lines" : "")\n"
+                out += "body: \(env.bodyType.rawValue)\(env.smtputf8 ? ", smtputf8" : "")\(env.eightBitHeader ? ", 8-bit header" : "")\(env.hasNUL ? ", has NUL bytes" : "")\(env.hasLongLines ? ", has long lines" : "")\n"
                 if let r = env.ret { out += "ret: \(r)\n" }
                 if let v = env.envid { out += "envid: \(v)\n" }
                 out += "attempts: \(state.attempts)\n"

@@ -300,7 +300,8 @@ public final class QueueRunner: @unchecked Sendable {
         bounceEnv.messageID = nil
         let writer = try QueueWriter(spool: rt.spool, envelope: bounceEnv)
         try writer.append(bytes)
-        _ = try writer.commit { $0.bodyType = env.bodyType }
+        // The report quotes the message: its long lines are the bounce's too.
+        _ = try writer.commit { $0.bodyType = env.bodyType; $0.hasLongLines = env.hasLongLines }
         rt.log.info("\(env.id): sender non-delivery notification: \(id)")
         enqueue(id)
     }
@@ -354,7 +355,8 @@ public final class QueueRunner: @unchecked Sendable {
                 },
                 ret: env.ret.flatMap(DSNReturn.init(rawValue:)), envelopeID: env.envid,
                 body: env.bodyType == .sevenBit ? .sevenBit : .eightBitMIME,
-                requiresSMTPUTF8: env.smtputf8, messageSize: Int(env.size))
+                requiresSMTPUTF8: env.smtputf8, prefersSMTPUTF8: env.eightBitHeader,
+                hasLongLines: env.hasLongLines, messageSize: Int(env.size))
             let source = SMTPMessageSource.file(descriptor: fd, offset: offset, length: env.size)
             // A cached session first; if it broke before any data went out, a fresh one.
             if let c = client {

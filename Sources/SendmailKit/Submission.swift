@@ -188,10 +188,14 @@ public enum Submission {
         let defects = input.header.defects
         let headerEightBit = defects.contains { if case .eightBitHeader = $0 { return true } else { return false } }
         let headerNUL = header.fields.contains { $0.rawValue.contains(0) }  // NULs are cut from fields: none left
-        let headerLong = header.fields.contains { HeaderFolding.longestLine(of: $0) > 998 }
+        // Header lines are broken at submission (finalHeader): only the body should be left.
+        let headerLong = header.fields.contains { HeaderFolding.longestLine(of: $0) > LineLimit.maxOctets }
         let stats = input.stats
         e.hasNUL = stats.nul || headerNUL
         e.hasLongLines = stats.longLines || headerLong
+        // Also the field names (RFC 6532 3.2 allows UTF-8 in values only, but a relay that
+        // takes SMTPUTF8 is still the best home for such a header).
+        e.eightBitHeader = header.fields.contains { f in f.rawValue.contains { $0 >= 0x80 } || f.name.utf8.contains { $0 >= 0x80 } }
         let eightBit = stats.eightBit || headerEightBit || options.bodyType == "8BITMIME"
         e.bodyType = eightBit ? .eightBitMIME : .sevenBit
     }

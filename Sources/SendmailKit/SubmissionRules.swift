@@ -133,7 +133,7 @@ public enum SubmissionRules {
 
     /// The header as it is queued: Received on top; Bcc, Resent-Bcc, Return-Path and
     /// Content-Length removed; addresses qualified; lines over 998 octets folded where
-    /// white space allows; missing (Resent-)Message-Id, Date and From appended in Postfix's order.
+    /// white space allows, else broken with CRLF + space (as Postfix does); missing (Resent-)Message-Id, Date and From appended in Postfix's order.
     public static func finalHeader(_ input: HeaderBlock, sender: String, fullNameOption: String?,
                                    context c: SubmissionContext) -> HeaderBlock {
         var out = HeaderBlock()
@@ -151,7 +151,7 @@ public enum SubmissionRules {
             if addressFields.contains(lower), let q = c.qualifier.qualifyField(f.unfoldedValue) {
                 f = HeaderField.folded(name: field.name, value: q)
             }
-            out.fields.append(HeaderFolding.foldIfTooLong(f))
+            out.fields.append(HeaderFolding.limitLineLength(f))
         }
         let prefix = input.containsPrefix("Resent-") ? "Resent-" : ""
         if !input.contains(prefix + "Message-ID") {

@@ -185,6 +185,19 @@ final class QueueListingTests: SealmailTestCase {
         XCTAssertFalse(bad.stdoutText.contains("root:"), "a path is never read as a queue id")
     }
 
+    /// The flags the transport acts on: an 8-bit header (SMTPUTF8 when offered) and long
+    /// body lines (encoded before relay), in the record and in `queue show`.
+    func testSealctlShowFlags() throws {
+        let input = "To: a@x.example\nSubject: café über 日本\n\n" + String(repeating: "x", count: 1500) + "\n"
+        let q = try submitOK(["-t", "-i"], input.bytes)
+        XCTAssertEqual(q.summary["hdr8"], "1")
+        XCTAssertEqual(q.summary["long"], "1")
+        XCTAssertEqual(q.summary["utf8"], "0", "ASCII addresses: SMTPUTF8 preferred, not required")
+        let r = try sealctl(["queue", "show", q.id])
+        XCTAssertEqual(r.status, 0, r.stderrText)
+        XCTAssertTrue(r.stdoutText.contains("body: 8bitmime, 8-bit header, has long lines\n"), r.stdoutText)
+    }
+
     func testSealctlDelete() throws {
         let q1 = try submitOK(["-t"], "To: a@x.example\nSubject: one\n\nbody\n")
         let q2 = try submitOK(["-t"], "To: b@x.example\nSubject: two\n\nbody\n")

@@ -188,6 +188,25 @@ final class TransactionStateMachineTests: XCTestCase {
         XCTAssertEqual(transactionResult(v.machine.beginTransaction(flagged))?.message.enhancedStatus, EnhancedStatusCode(5, 6, 7))
     }
 
+    /// UTF-8 header fields prefer SMTPUTF8 (RFC 6531 3.4): asked for when offered, and when
+    /// not, the message still goes (Postfix does the same); addresses still require it.
+    func testSMTPUTF8PreferredForUTF8Header() throws {
+        var env = two
+        env.prefersSMTPUTF8 = true
+        env.body = .eightBitMIME
+        var offered = ready("250-mx\n250-PIPELINING\n250-8BITMIME\n250 SMTPUTF8")
+        _ = offered.run(offered.machine.beginTransaction(env), [])
+        XCTAssertEqual(offered.sent, "MAIL FROM:<s@x> BODY=8BITMIME SMTPUTF8\r\nRCPT TO:<a@y>\r\nRCPT TO:<b@y>\r\nDATA\r\n")
+        var without = ready()
+        XCTAssertNil(transactionResult(without.run(without.machine.beginTransaction(env), [])), "not refused")
+        XCTAssertEqual(without.sent, "MAIL FROM:<s@x> BODY=8BITMIME\r\nRCPT TO:<a@y>\r\nRCPT TO:<b@y>\r\nDATA\r\n")
+        var utf8Address = SMTPEnvelope(sender: "s@x", recipients: [SMTPRecipient("jörg@bücher.example")])
+        utf8Address.prefersSMTPUTF8 = true
+        var refused = ready()
+        XCTAssertEqual(transactionResult(refused.machine.beginTransaction(utf8Address))?.message.enhancedStatus,
+                       EnhancedStatusCode(5, 6, 7))
+    }
+
     func testEightBit() throws {
         var env = two
         env.body = .eightBitMIME

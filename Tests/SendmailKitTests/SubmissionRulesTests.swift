@@ -178,6 +178,16 @@ final class SubmissionRulesTests: XCTestCase {
         XCTAssertEqual(h.first("From")?.value, "MAILER-DAEMON@example.com")
     }
 
+    func testHeaderWordOver998OctetsBrokenLikePostfix() {
+        let z = String(repeating: "z", count: 1500)
+        let h = SubmissionRules.finalHeader(header("X-Long: \(z)\n\n"), sender: "a@example.com",
+                                            fullNameOption: nil, context: context())
+        let field = h.first("X-Long")!
+        XCTAssertLessThanOrEqual(HeaderFolding.longestLine(of: field), 998)
+        XCTAssertEqual(String(decoding: field.wireBytes, as: UTF8.self),
+                       "X-Long: " + String(repeating: "z", count: 990) + "\r\n " + String(repeating: "z", count: 510) + "\r\n")
+    }
+
     func testNulCutsTheHeaderField() {
         let h = SubmissionRules.finalHeader(header("Subject: n\u{0}ul\nTo: a@x.org\n\n"), sender: "a@example.com",
                                             fullNameOption: nil, context: context())
