@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import SMTPProtocol
+import PeerTestSupport
 @testable import SMTPTransport
 
 /// Against a stock aiosmtpd (Debian's python3-aiosmtpd; nothing here wrote it): its DATA
