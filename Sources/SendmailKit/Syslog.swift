@@ -27,15 +27,35 @@ public struct MailLog: Sendable {
         openlog(openedIdent, LOG_PID, LOG_MAIL)
     }
 
+    /// Whether a syslog daemon listens on /dev/log, looked at again every 30 seconds: without
+    /// one, glibc's syslog(3) tries socket+connect for every line (three system calls per line
+    /// of a queue run that go nowhere).
+    nonisolated(unsafe) private static var daemonSeen = (present: false, checkedAt: Int.min / 2)
+
+    private static let daemonLock = Lock()
+
+    private static func daemonPresent() -> Bool {
+        daemonLock.lock(); defer { daemonLock.unlock() }
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let seconds = Int(now.tv_sec)
+        if seconds - daemonSeen.checkedAt >= 30 {
+            daemonSeen = (access("/dev/log", F_OK) == 0, seconds)
+        }
+        return daemonSeen.present
+    }
+
     private func log(_ priority: Int32, _ line: String) {
         // Control characters never reach the log (a caller's value could forge log lines).
         let clean = line.utf8.contains(where: { $0 < 32 || $0 == 127 })
             ? String(String.UnicodeScalarView(line.unicodeScalars.map { $0.value < 32 || $0.value == 127 ? "?" : $0 }))
             : line
-        MailLog.open(ident)
-        // A C string, not a String, goes through the va_list: String's CVarArg conformance
-        // lives in Foundation and would link all of it (and CoreFoundation) into sendmail.
-        clean.withCString { text in withVaList([text]) { vsyslog(priority, "%s", $0) } }
+        if MailLog.daemonPresent() {
+            MailLog.open(ident)
+            // A C string, not a String, goes through the va_list: String's CVarArg conformance
+            // lives in Foundation and would link all of it (and CoreFoundation) into sendmail.
+            clean.withCString { text in withVaList([text]) { vsyslog(priority, "%s", $0) } }
+        }
         if echo { Stderr.write("\(ident): \(clean)\n") }
     }
 }
