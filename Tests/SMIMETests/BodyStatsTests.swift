@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import PeerTestSupport
 @testable import SMIME
 
 /// The one-pass body statistics that choose a transfer encoding (RFC 8551 3.1), including
