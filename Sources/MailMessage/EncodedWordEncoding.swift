@@ -21,6 +21,21 @@ extension EncodedWord {
         return encodedWords(clean)
     }
 
+    /// Encodes unstructured text (a Subject, RFC 2047 5(1)): printable ASCII without anything
+    /// a decoder could take for an encoded word is returned as is; anything else becomes UTF-8
+    /// encoded words (B or Q, whichever is shorter, at most 75 characters each, separated by
+    /// spaces; folding happens elsewhere). Control characters become spaces first.
+    public static func encodeUnstructured(_ text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for s in text.unicodeScalars {
+            scalars.append(s.value < 0x20 || (0x7F...0x9F).contains(s.value) ? " " : s)
+        }
+        let clean = String(scalars)
+        let bytes = Array(clean.utf8)
+        if bytes.allSatisfy({ $0 < 0x80 }) && !containsEncodedWord(bytes) { return clean }
+        return encodedWords(clean)
+    }
+
     /// Whether some decoder could take part of `bytes` for an encoded word, whatever its charset.
     private static func containsEncodedWord(_ bytes: [UInt8]) -> Bool {
         bytes.indices.contains { bytes[$0] == UInt8(ascii: "=") && parse(bytes, at: $0) != nil }
