@@ -382,9 +382,11 @@ default_config() {
 # S/MIME policy, applied when a message is submitted (a refusal reaches the sender at once).
 #[smime]
 #certificates = "/etc/sealmail/certs"           # recipients' certificates (PEM); default: none
-#trust_anchors = "/etc/sealmail/ca.pem"         # CAs they must chain to; default: none
+#trust_anchors = "/etc/sealmail/ca.pem"         # CAs recipients' and signers' certificates chain to; default: the system store
 #digest = "sha256"
 #cipher = "aes-256-cbc"
+#header_protection = false                      # RFC 9788: header fields inside; encrypted copies' Subject "[...]"
+#secure_tag = "[secure]"                        # a Subject with it: encrypted for all or refused, tag removed; default: none
 
 # Who signs what: the first rule whose `from` matches the From address.
 #[[smime.sign]]
@@ -402,6 +404,7 @@ default_config() {
 #to = ["*@partner.example"]                     # required
 #mode = "required"                              # required | opportunistic | never; this key is required
 #cipher = "aes-256-cbc"                         # default: smime.cipher
+#header_protection = false                      # default: smime.header_protection
 EOF
 }
 

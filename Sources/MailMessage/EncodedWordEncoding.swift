@@ -21,19 +21,30 @@ extension EncodedWord {
         return encodedWords(clean)
     }
 
+    /// Encodes unstructured text (a Subject, RFC 2047 5(1)): printable ASCII without anything
+    /// a decoder could take for an encoded word is returned as is; anything else becomes UTF-8
+    /// encoded words (B or Q, whichever is shorter, at most 75 characters each, separated by
+    /// spaces; folding happens elsewhere). Control characters become spaces first.
+    public static func encodeUnstructured(_ text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for s in text.unicodeScalars {
+            scalars.append(s.value < 0x20 || (0x7F...0x9F).contains(s.value) ? " " : s)
+        }
+        let clean = String(scalars)
+        let bytes = Array(clean.utf8)
+        if bytes.allSatisfy({ $0 < 0x80 }) && !containsEncodedWord(bytes) { return clean }
+        return encodedWords(clean)
+    }
+
     /// Encodes unstructured text (RFC 2047 5(1): Subject, Comments, X- fields) as UTF-8 encoded
     /// words, for a relay that cannot take raw UTF-8 header fields (no SMTPUTF8, RFC 6531).
     /// Returns nil when nothing needs or allows it: the text is ASCII, or it already holds
     /// something a decoder takes for an encoded word (encoding it again would show that word
     /// undecoded). Control characters become spaces, as in `encodePhrase`.
-    public static func encodeUnstructured(_ text: String) -> String? {
+    public static func encodeUnstructuredIfNeeded(_ text: String) -> String? {
         let bytes = Array(text.utf8)
         guard bytes.contains(where: { $0 >= 0x80 }), !containsEncodedWord(bytes) else { return nil }
-        var scalars = String.UnicodeScalarView()
-        for s in text.unicodeScalars {
-            scalars.append(s.value < 0x20 || (0x7F...0x9F).contains(s.value) ? " " : s)
-        }
-        return encodedWords(String(scalars))
+        return encodeUnstructured(text)
     }
 
     /// Whether some decoder could take part of `bytes` for an encoded word, whatever its charset.

@@ -94,6 +94,8 @@ public struct EncryptRule: Equatable, Sendable {
     public var mode: Mode
     public var cipher: String?
     public var line: Int?
+    /// RFC 9788 header protection for these recipients; nil: `[smime] header_protection`.
+    public var headerProtection: Bool? = nil
 }
 
 /// `[smime]`.
@@ -104,6 +106,13 @@ public struct SMIMEConfig: Equatable, Sendable {
     public var cipher: String = "aes-256-cbc"
     public var sign: [SignRule] = []
     public var encrypt: [EncryptRule] = []
+    /// RFC 9788 header protection (`header_protection`): the real header fields go inside
+    /// the signed or encrypted entity; an encrypted copy's outer Subject becomes `[...]`.
+    /// Off by default; `[[smime.encrypt]]` rules may say otherwise for their recipients.
+    public var headerProtection = false
+    /// The subject tag (`secure_tag`, e.g. `[secure]`) by which a sender asks for the whole
+    /// message to be encrypted: matched case-insensitively, removed before sending. nil: off.
+    public var secureTag: String?
     public init() {}
 }
 

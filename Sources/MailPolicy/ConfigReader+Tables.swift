@@ -8,10 +8,11 @@ extension Reader {
                                          "client_certificate", "client_key", "auth", "user", "password_file",
                                          "password_command", "allow_plaintext_auth", "connect_timeout",
                                          "command_timeout", "data_timeout"]
-    static let smimeKeys: Set<String> = ["certificates", "trust_anchors", "digest", "cipher", "sign", "encrypt"]
+    static let smimeKeys: Set<String> = ["certificates", "trust_anchors", "digest", "cipher", "sign", "encrypt",
+                                         "header_protection", "secure_tag"]
     static let signKeys: Set<String> = ["from", "certificate", "key", "key_passphrase_file", "chain", "users",
                                         "unauthorised", "digest"]
-    static let encryptKeys: Set<String> = ["to", "mode", "cipher"]
+    static let encryptKeys: Set<String> = ["to", "mode", "cipher", "header_protection"]
 
     mutating func readConfig(_ t: TOMLTable) -> SealmailConfig {
         var c = SealmailConfig()
@@ -99,6 +100,15 @@ extension Reader {
         s.trustAnchors = string(t, "trust_anchors", "smime")
         if let d = string(t, "digest", "smime") { s.digest = d }
         if let c = string(t, "cipher", "smime") { s.cipher = c }
+        if let h = bool(t, "header_protection", "smime") { s.headerProtection = h }
+        if let tag = string(t, "secure_tag", "smime"), !tag.isEmpty {
+            let trimmed = tag.trimmingBlanks()
+            if trimmed.isEmpty {
+                problem("smime.secure_tag", "secure_tag = \"\(tag)\" is only white space; leave it empty or out to turn the tag off")
+            } else {
+                s.secureTag = trimmed
+            }
+        }
         for (i, st) in tables(t, "sign", "smime").enumerated() {
             let path = "smime.sign[\(i)]"
             checkKeys(st, at: path, known: Self.signKeys)
@@ -125,7 +135,8 @@ extension Reader {
                 continue
             }
             let rule = EncryptRule(to: patterns(et, "to", path) ?? [], mode: mode,
-                                   cipher: string(et, "cipher", path), line: locator.line(of: path))
+                                   cipher: string(et, "cipher", path), line: locator.line(of: path),
+                                   headerProtection: bool(et, "header_protection", path))
             if rule.to.isEmpty { problem(path, "[[smime.encrypt]] needs to (patterns on recipient addresses)") }
             s.encrypt.append(rule)
         }

@@ -23,8 +23,13 @@ public struct PolicyInput: Equatable, Sendable {
     /// The submitting user and their groups.
     public var user: String
     public var groups: [String]
-    public init(from: String?, sender: String, recipients: [PolicyRecipient], user: String, groups: [String] = []) {
+    /// The Subject as text (RFC 2047 encoded words decoded), nil when the message has none;
+    /// for `secure_tag`.
+    public var subject: String?
+    public init(from: String?, sender: String, recipients: [PolicyRecipient], user: String, groups: [String] = [],
+                subject: String? = nil) {
         self.from = from; self.sender = sender; self.recipients = recipients; self.user = user; self.groups = groups
+        self.subject = subject
     }
 }
 
@@ -47,6 +52,9 @@ public struct PlannedCopy: Equatable, Sendable {
     public var encryptTo: [String]
     /// The cipher for this copy (rule's, else the [smime] default).
     public var cipher: String?
+    /// RFC 9788 header protection for this copy (the recipients' rule's `header_protection`,
+    /// else `[smime]`'s). Recipients whose settings differ never share a protected copy.
+    public var headerProtection: Bool = false
 }
 
 /// A reason not to send.
@@ -69,8 +77,11 @@ public enum PolicyDecision: Equatable, Sendable {
 }
 
 public enum Policy {
-    /// Whether any S/MIME rule exists at all (if not, the message is queued as it is).
-    public static func isActive(_ c: SealmailConfig) -> Bool { !c.smime.sign.isEmpty || !c.smime.encrypt.isEmpty }
+    /// Whether any S/MIME rule (or the subject tag) exists at all (if not, the message is
+    /// queued as it is).
+    public static func isActive(_ c: SealmailConfig) -> Bool {
+        !c.smime.sign.isEmpty || !c.smime.encrypt.isEmpty || c.smime.secureTag != nil
+    }
 
     /// Whether `user` (with `groups`) is named by `names` (`*`, a user, or `@group`).
     public static func names(_ names: [String], user: String, groups: [String]) -> Bool {
@@ -121,30 +132,36 @@ public enum Policy {
             }
         }
 
-        // Encryption per recipient.
+        // Encryption per recipient. The subject tag makes every recipient `required`,
+        // whatever its rule says (a rule that matches still gives its cipher).
+        let tagged = secureTagged(c, subject: input.subject)
+        let why = tagged ? "encryption required by the \(c.smime.secureTag ?? "") tag in the Subject" : "encryption required"
         var encryptedCert: [String: String] = [:]
         var cipherFor: [String: String?] = [:]
+        var protectHeaders: [String: Bool] = [:]
         for r in input.recipients {
-            guard let rule = c.smime.encrypt.first(where: { rule in
+            let rule = c.smime.encrypt.first(where: { rule in
                 rule.to.contains { (try? AddressPattern($0))?.matches(r.address) ?? false }
-            }) else { continue }
-            switch rule.mode {
+            })
+            protectHeaders[r.address] = rule?.headerProtection ?? c.smime.headerProtection
+            let mode = tagged ? .required : (rule?.mode ?? .never)
+            switch mode {
             case .never:
                 continue
             case .opportunistic, .required:
                 switch lookup(r.address) {
                 case .usable(let id, _):
                     encryptedCert[r.address] = id
-                    cipherFor[r.address] = rule.cipher
+                    cipherFor[r.address] = rule?.cipher
                 case .unusable(let reasons):
-                    if rule.mode == .required {
+                    if mode == .required {
                         refusals.append(PolicyRefusal(kind: .noCertificate, address: r.address,
-                            reason: "encryption required, but no usable certificate: " + reasons.joined(separator: "; ")))
+                            reason: why + ", but no usable certificate: " + reasons.joined(separator: "; ")))
                     }
                 case .none:
-                    if rule.mode == .required {
+                    if mode == .required {
                         refusals.append(PolicyRefusal(kind: .noCertificate, address: r.address,
-                            reason: "encryption required, but no certificate for this address"))
+                            reason: why + ", but no certificate for this address"))
                     }
                 }
             }
@@ -152,26 +169,89 @@ public enum Policy {
         if !refusals.isEmpty { return .refuse(refusals) }
 
         // Copies: visible plain recipients together, visible encrypted ones together (one
-        // RecipientInfo each), every hidden recipient alone when S/MIME is involved.
+        // RecipientInfo each), every hidden recipient alone when S/MIME is involved. A signed
+        // or encrypted group whose members differ in header protection is split in two.
         let smime = signRule != nil || !encryptedCert.isEmpty
         var copies: [PlannedCopy] = []
         let visible = input.recipients.filter { !$0.hidden || !smime }
-        let plain = visible.filter { encryptedCert[$0.address] == nil }.map(\.address)
+        let plain = visible.filter { encryptedCert[$0.address] == nil }
         let encrypted = visible.filter { encryptedCert[$0.address] != nil }
-        if !plain.isEmpty { copies.append(PlannedCopy(recipients: plain, signRule: signRule, encryptTo: [], cipher: nil)) }
-        if !encrypted.isEmpty {
-            copies.append(PlannedCopy(recipients: encrypted.map(\.address), signRule: signRule,
-                                      encryptTo: encrypted.map { encryptedCert[$0.address]! },
-                                      cipher: encrypted.compactMap { cipherFor[$0.address] ?? nil }.first))
+        func protects(_ r: PolicyRecipient) -> Bool { protectHeaders[r.address] ?? false }
+        for group in split(plain, by: signRule == nil ? { _ in false } : protects) {
+            copies.append(PlannedCopy(recipients: group.members.map(\.address), signRule: signRule, encryptTo: [], cipher: nil,
+                                      headerProtection: signRule != nil && group.key))
+        }
+        for group in split(encrypted, by: protects) {
+            copies.append(PlannedCopy(recipients: group.members.map(\.address), signRule: signRule,
+                                      encryptTo: group.members.map { encryptedCert[$0.address]! },
+                                      cipher: group.members.compactMap { cipherFor[$0.address] ?? nil }.first,
+                                      headerProtection: group.key))
         }
         if smime {
             for r in input.recipients where r.hidden {
                 let cert = encryptedCert[r.address]
                 copies.append(PlannedCopy(recipients: [r.address], signRule: signRule,
-                                          encryptTo: cert.map { [$0] } ?? [], cipher: cipherFor[r.address] ?? nil))
+                                          encryptTo: cert.map { [$0] } ?? [], cipher: cipherFor[r.address] ?? nil,
+                                          headerProtection: (signRule != nil || cert != nil) && protects(r)))
             }
         }
         return .send(copies)
+    }
+
+    /// `recipients` in groups of equal `key`, in the order each key first appears; members
+    /// keep their order.
+    static func split(_ recipients: [PolicyRecipient], by key: (PolicyRecipient) -> Bool)
+        -> [(key: Bool, members: [PolicyRecipient])] {
+        var groups: [(key: Bool, members: [PolicyRecipient])] = []
+        for r in recipients {
+            let k = key(r)
+            if let i = groups.firstIndex(where: { $0.key == k }) { groups[i].members.append(r) } else { groups.append((k, [r])) }
+        }
+        return groups
+    }
+
+    // MARK: the subject tag
+
+    /// Whether `subject` carries the configured `secure_tag` (case-insensitive).
+    public static func secureTagged(_ c: SealmailConfig, subject: String?) -> Bool {
+        guard let tag = c.smime.secureTag, let subject else { return false }
+        return !tagRanges(Array(tag), in: Array(subject)).isEmpty
+    }
+
+    /// `subject` without any occurrence of `tag` (case-insensitive), the white space where it
+    /// was reduced to one space, and none left at either end: `[secure] Offer` and
+    /// `Re: [SECURE] Offer` become `Offer` and `Re: Offer`.
+    public static func removingTag(_ tag: String, from subject: String) -> String {
+        let s = Array(subject)
+        var out: [Character] = []
+        var i = 0
+        for r in tagRanges(Array(tag), in: s) {
+            out += s[i..<r.lowerBound]
+            while let last = out.last, last == " " || last == "\t" { out.removeLast() }
+            i = r.upperBound
+            while i < s.count, s[i] == " " || s[i] == "\t" { i += 1 }
+            if !out.isEmpty && i < s.count { out.append(" ") }
+        }
+        out += s[i...]
+        return String(out).trimmingBlanks()
+    }
+
+    /// The non-overlapping places where `tag` occurs in `text`, compared character by
+    /// character with `lowercased()` (no Foundation in the core).
+    static func tagRanges(_ tag: [Character], in text: [Character]) -> [Range<Int>] {
+        guard !tag.isEmpty, text.count >= tag.count else { return [] }
+        let lowTag = tag.map { $0.lowercased() }
+        var found: [Range<Int>] = []
+        var i = 0
+        while i + tag.count <= text.count {
+            if (0..<tag.count).allSatisfy({ text[i + $0].lowercased() == lowTag[$0] }) {
+                found.append(i..<(i + tag.count))
+                i += tag.count
+            } else {
+                i += 1
+            }
+        }
+        return found
     }
 
     /// Problems a config can have that its TOML syntax does not show: rules that contradict
@@ -199,6 +279,9 @@ public enum Policy {
                 out.append(ConfigDiagnostic(line: rule.line, message: "[[smime.sign]] has no users: no one may sign with \(rule.certificate)"))
             }
         }
+        if let tag = c.smime.secureTag, c.smime.certificates == nil {
+            out.append(ConfigDiagnostic(line: nil, message: "warning: [smime] secure_tag = \"\(tag)\" without certificates: every tagged message will be refused"))
+        }
         var seenTo: [String: EncryptRule] = [:]
         for rule in c.smime.encrypt {
             for p in rule.to {
@@ -210,5 +293,16 @@ public enum Policy {
             }
         }
         return out
+    }
+}
+
+extension String {
+    /// Without spaces and tabs at either end.
+    func trimmingBlanks() -> String {
+        let c = Array(self)
+        var a = 0, b = c.count
+        while a < b, c[a] == " " || c[a] == "\t" { a += 1 }
+        while b > a, c[b - 1] == " " || c[b - 1] == "\t" { b -= 1 }
+        return String(c[a..<b])
     }
 }

@@ -22,17 +22,21 @@ struct ProtectedHeaders {
         contentTypeParameters = ""
     }
 
-    /// With header protection (RFC 9788 2, hcp_baseline): the protected entity carries a copy
-    /// of every non-trace field; when encrypting, the outer Subject is `[...]` and each outer
-    /// field that differs or not is recorded as `HP-Outer` inside.
+    /// With header protection (RFC 9788 2): the protected entity carries a copy of every
+    /// non-trace field. When encrypting, the outer header is what RFC 9788's default header
+    /// confidentiality policy, `hcp_baseline`, leaves: Subject becomes `[...]`, Keywords and
+    /// Comments are removed, every other field stays as it is; each field left outside is
+    /// recorded inside as `HP-Outer` (RFC 9788 2.2), a removed one is not. Signed only, the outer header is unchanged and there
+    /// is no `HP-Outer` (`hp="clear"`).
     init(protecting fields: [HeaderField], encrypting: Bool) {
         let copied = fields.filter { !Self.transportOnly.contains($0.lowercasedName) && !$0.name.isEmpty }
         var outer: [HeaderField] = []
         for field in fields where field.lowercasedName != "bcc" {
-            if encrypting && field.lowercasedName == "subject" {
-                outer.append(HeaderField(name: field.name, value: "[...]"))
-            } else {
-                outer.append(field)
+            guard encrypting else { outer.append(field); continue }
+            switch field.lowercasedName {
+            case "subject": outer.append(HeaderField(name: field.name, value: "[...]"))
+            case "keywords", "comments": continue
+            default: outer.append(field)
             }
         }
         var inner = copied
@@ -43,6 +47,9 @@ struct ProtectedHeaders {
         }
         self.outer = outer
         self.inner = inner
+        // `hp` is RFC 9788's marker (2.1.1). `protected-headers="v1"` is the older Autocrypt
+        // draft's: RFC 9788 readers go by `hp`, but Thunderbird and K-9 Mail show the protected
+        // Subject only with it (Delta Chat sends both for that reason).
         contentTypeParameters = encrypting ? "; hp=\"cipher\"; protected-headers=\"v1\""
                                            : "; hp=\"clear\"; protected-headers=\"v1\""
     }

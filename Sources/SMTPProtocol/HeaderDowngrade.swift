@@ -44,7 +44,7 @@ public enum HeaderDowngrade {
         guard parsed.count == 1, let field = parsed.first, isUnstructured(field.lowercasedName) else { return nil }
         let value = field.unfoldedValue
         let text = String(decoding: value, as: UTF8.self)
-        guard Array(text.utf8) == value, let encoded = EncodedWord.encodeUnstructured(text) else { return nil }
+        guard Array(text.utf8) == value, let encoded = EncodedWord.encodeUnstructuredIfNeeded(text) else { return nil }
         return HeaderField.folded(name: field.name, value: Array(encoded.utf8)).wireBytes
     }
 }

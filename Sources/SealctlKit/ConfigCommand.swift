@@ -59,6 +59,16 @@ struct ConfigAudit {
         if let anchors = s.trustAnchors { out += readable(anchors, what: "trust_anchors", line: nil) }
         do { _ = try DigestAlgorithm(name: s.digest) } catch { out.append(ConfigDiagnostic(line: nil, message: "[smime] digest: \(error)")) }
         do { _ = try ContentCipher(name: s.cipher) } catch { out.append(ConfigDiagnostic(line: nil, message: "[smime] cipher: \(error)")) }
+        // The signers' certificates are judged as sealmail judges them before signing.
+        var signerTrust: TrustSettings?
+        if !s.sign.isEmpty {
+            let store = s.certificates.flatMap { try? CertificateStore(directory: $0) }
+            do { signerTrust = try SignerCheck.trust(s, store: store) } catch {
+                if s.trustAnchors.map({ access($0, R_OK) == 0 }) ?? true {
+                    out.append(ConfigDiagnostic(line: nil, message: "[smime] \(error): no signing certificate can be checked, and sealmail signs nothing"))
+                }
+            }
+        }
         for rule in s.sign {
             let before = out.count
             out += readable(rule.certificate, what: "certificate", line: rule.line)
@@ -73,6 +83,16 @@ struct ConfigAudit {
                 let id = try SigningIdentity.loadPEM(certificate: rule.certificate, key: rule.key,
                                                      passphraseFile: rule.keyPassphraseFile, chain: rule.chain)
                 out += expiry(id.certificate, what: "signing certificate \(rule.certificate)", line: rule.line)
+                if let signerTrust {
+                    // Dates are expiry()'s, with its 30-day warning.
+                    let problems = SignerCheck.problems(id, trust: signerTrust, at: now)
+                        .filter { $0.kind != .expired && $0.kind != .notYetValid }
+                    if !problems.isEmpty {
+                        out.append(ConfigDiagnostic(line: rule.line, message: "signing certificate \(rule.certificate) cannot be used: "
+                                                    + problems.map(\.description).joined(separator: "; ")
+                                                    + (s.trustAnchors == nil ? " (checked against the system trust store: set trust_anchors in [smime])" : "")))
+                    }
+                }
             } catch {
                 out.append(ConfigDiagnostic(line: rule.line, message: "[[smime.sign]]: \(error)"))
             }

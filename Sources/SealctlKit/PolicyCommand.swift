@@ -16,13 +16,14 @@ struct PolicyCommand: ParsableCommand {
         @Option(help: "A hidden recipient, Bcc (repeat).") var bcc: [String] = []
         @Option(help: "The envelope sender (default: the From address).") var sender: String?
         @Option(help: "The submitting local user (default: root).") var user: String = "root"
+        @Option(help: "The Subject (for secure_tag: a tagged Subject makes every recipient required).") var subject: String?
 
         func run() throws {
             let rt = try options.runtime()
             guard !(to.isEmpty && bcc.isEmpty) else { throw ValidationError("give at least one --to or --bcc") }
             let input = PolicyInput(from: from, sender: sender ?? from,
                                     recipients: to.map { PolicyRecipient($0) } + bcc.map { PolicyRecipient($0, hidden: true) },
-                                    user: user, groups: PolicyExplanation.groups(of: user))
+                                    user: user, groups: PolicyExplanation.groups(of: user), subject: subject)
             let (text, refused) = PolicyExplanation.explain(input, runtime: rt)
             Stdout.write(text)
             if refused { throw ExitWithCode(code: 69) }

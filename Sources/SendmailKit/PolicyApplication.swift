@@ -32,8 +32,10 @@ public struct ProtectionFailed: Error, Sendable, CustomStringConvertible {
 /// writes each planned copy (signed and/or encrypted by the S/MIME engine) to the queue.
 struct PolicyApplication {
     let rt: Runtime
+    private var loaded = false
     private var store: CertificateStore?
-    private var trust: TrustSettings?
+    /// The anchors alone (what `CertificateStore.select` takes), or why they cannot be read.
+    private var anchors: Result<TrustSettings, ProtectionFailed>?
 
     init(runtime: Runtime) { rt = runtime }
 
@@ -50,18 +52,22 @@ struct PolicyApplication {
         return out
     }
 
+    /// The certificate folder and the trust settings, read once: the anchors of
+    /// `trust_anchors` (the system's bundle without it) with their CRLs, and the folder's
+    /// CA certificates (as intermediates) and CRLs. Recipients' certificates and the signer's
+    /// are judged against the same settings.
     mutating func loadStore() {
-        guard store == nil, let dir = rt.config.smime.certificates else { return }
-        store = try? CertificateStore(directory: dir)
-        let anchors = rt.config.smime.trustAnchors ?? "/etc/ssl/certs/ca-certificates.crt"
-        trust = try? TrustSettings.load(anchorFiles: [anchors])
+        guard !loaded else { return }
+        loaded = true
+        if let dir = rt.config.smime.certificates { store = try? CertificateStore(directory: dir) }
+        anchors = Result { try SignerCheck.trust(rt.config.smime) }.mapError { ProtectionFailed(description: "\($0)") }
     }
 
     /// The certificate store's answer for one address.
     mutating func lookup(_ address: String) -> CertificateAnswer {
         loadStore()
-        guard let store, let trust else { return .none }
-        let selection = store.select(for: address, purpose: .encryption, anchors: trust, at: Date())
+        guard let store, case .success(let anchors)? = anchors else { return .none }
+        let selection = store.select(for: address, purpose: .encryption, anchors: anchors, at: Date())
         if let chosen = selection.chosen, chosen.isUsable {
             return .usable(id: chosen.entry.path, description: chosen.entry.certificate.subject)
         }
@@ -80,8 +86,10 @@ struct PolicyApplication {
         }
     }
 
-    /// The S/MIME settings for one copy.
-    func protection(for copy: PlannedCopy) throws -> Protection? {
+    /// The S/MIME settings for one copy. The signer's certificate must be usable for signing
+    /// now and chain to the trust anchors, as recipients' certificates must; otherwise
+    /// `ProtectionFailed` names the certificate file and says why (exit 78).
+    mutating func protection(for copy: PlannedCopy) throws -> Protection? {
         let s = rt.config.smime
         var signer: SigningIdentity?
         var digest = try DigestAlgorithm(name: s.digest)
@@ -102,10 +110,60 @@ struct PolicyApplication {
             }
         }
         if signer == nil && recipients.isEmpty { return nil }
+        loadStore()
+        let trust = SignerCheck.adding(store, to: try anchors!.get())
+        if let signer, let rule = copy.signRule.map({ s.sign[$0] }) {
+            let problems = SignerCheck.problems(signer, trust: trust, at: Date())
+            if !problems.isEmpty {
+                let against = s.trustAnchors.map { "trust_anchors \($0)" } ?? "the system trust store \(SignerCheck.systemAnchors) (no trust_anchors in [smime])"
+                throw ProtectionFailed(description: "signing certificate \(rule.certificate) (rule on line \(rule.line ?? 0)) cannot be used: "
+                                       + problems.map(\.description).joined(separator: "; ") + "; checked against \(against)")
+            }
+        }
         var p = Protection(signer: signer, recipients: recipients)
+        p.trust = trust
+        p.headerProtection = copy.headerProtection
         p.signing.digest = digest
         if let rule = copy.signRule.map({ s.sign[$0] }), rule.chain != nil { p.signing.certificates = .chain }
         p.encryption.cipher = try ContentCipher(name: copy.cipher ?? s.cipher)
         return p
+    }
+}
+
+/// How sealmail judges a signer's certificate before signing with it, shared with `sealctl
+/// config check`: usable for signing now (RFC 8550 4.4.2) and chained, through the rule's
+/// `chain`, to the anchors of `[smime] trust_anchors`, or to the system's trust store when
+/// that key is absent, as recipients' certificates are; not revoked by a CRL there.
+public enum SignerCheck {
+    /// The trust store used without `trust_anchors`.
+    public static let systemAnchors = "/etc/ssl/certs/ca-certificates.crt"
+
+    /// The anchors (`trust_anchors`, else the system's bundle) with the CRLs in their file,
+    /// plus the CA certificates and CRLs of the certificate folder when given.
+    public static func trust(_ s: SMIMEConfig, store: CertificateStore? = nil) throws -> TrustSettings {
+        let path = s.trustAnchors ?? systemAnchors
+        let anchors: TrustSettings
+        let what = s.trustAnchors == nil ? "the system trust store (no trust_anchors in [smime])" : "trust_anchors"
+        do { anchors = try TrustSettings.load(anchorFiles: [path]) } catch let e as SMIMEError {
+            throw SMIMEError(e.code, "\(what): \(e.reason)", path: path, openSSLErrors: e.openSSLErrors)
+        }
+        guard !anchors.anchors.isEmpty else {
+            throw SMIMEError(.malformedInput, "\(what): no certificate", path: path, openSSLErrors: [])
+        }
+        return adding(store, to: anchors)
+    }
+
+    /// `trust` with the CA certificates (as intermediates) and CRLs of `store`, as
+    /// `CertificateStore.select` judges recipients' certificates.
+    public static func adding(_ store: CertificateStore?, to trust: TrustSettings) -> TrustSettings {
+        guard let store else { return trust }
+        return TrustSettings(anchors: trust.anchors,
+                             intermediates: trust.intermediates + store.entries.map(\.certificate).filter(\.isCA),
+                             crls: trust.crls + store.crls)
+    }
+
+    /// Every reason `identity`'s certificate cannot sign at `date`; empty when it can.
+    public static func problems(_ identity: SigningIdentity, trust: TrustSettings, at date: Date) -> [CertificateProblem] {
+        CertificateValidator(trust: trust, intermediates: identity.chain).problems(identity.certificate, for: .signing, at: date)
     }
 }

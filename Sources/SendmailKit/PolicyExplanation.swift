@@ -14,6 +14,10 @@ public enum PolicyExplanation {
             return a
         })
         var out = "from <\(input.from ?? input.sender)>, user \(input.user)\n"
+        if let tag = rt.config.smime.secureTag, Policy.secureTagged(rt.config, subject: input.subject) {
+            out += "subject tag \(tag): every recipient must be encrypted; the Subject is sent as \""
+                + Policy.removingTag(tag, from: input.subject ?? "") + "\"\n"
+        }
         switch decision {
         case .refuse(let refusals):
             out += "REFUSED: nothing would be sent to anyone\n"
@@ -33,6 +37,10 @@ public enum PolicyExplanation {
                 } else {
                     out += "  encrypted (\(c.cipher ?? rt.config.smime.cipher)) to:\n"
                     for path in c.encryptTo { out += "    \(path)\n" }
+                }
+                if c.headerProtection {
+                    out += c.encryptTo.isEmpty ? "  header protection (RFC 9788): header fields copied inside the signature\n"
+                                               : "  header protection (RFC 9788): header fields inside the encryption, outer Subject \"[...]\"\n"
                 }
             }
             for (address, answer) in answers.sorted(by: { $0.key < $1.key }) {

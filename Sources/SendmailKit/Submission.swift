@@ -53,7 +53,7 @@ public enum Submission {
             throw SubmissionError(.usage, "no recipients: -t found no addresses in "
                                   + (parsed.containsPrefix("Resent-") ? "Resent-To, Resent-Cc or Resent-Bcc" : "To, Cc or Bcc"))
         }
-        let header = SubmissionRules.finalHeader(parsed, sender: sender, fullNameOption: options.fullName, context: context)
+        var header = SubmissionRules.finalHeader(parsed, sender: sender, fullNameOption: options.fullName, context: context)
 
         var envelope = QueuedEnvelope(id: id, arrivalMicros: clock.microseconds, sender: sender,
                                       recipients: recipients, uid: rt.identity.uid, user: rt.identity.user)
@@ -66,7 +66,12 @@ public enum Submission {
         var copies: [PlannedCopy]?
         if Policy.isActive(rt.config) || rt.config.senders != nil {
             var app = PolicyApplication(runtime: rt)
-            copies = try app.decide(policyInput(header, sender: sender, recipients: recipients, runtime: rt))
+            let input = policyInput(header, sender: sender, recipients: recipients, runtime: rt)
+            copies = try app.decide(input)
+            // Decided to encrypt for everyone: the tag has done its work and is not sent.
+            if let tag = rt.config.smime.secureTag, Policy.secureTagged(rt.config, subject: input.subject) {
+                header = SubjectTag.removing(tag, from: header)
+            }
         }
         let transform = copies.map { c in c.contains { $0.signRule != nil || !$0.encryptTo.isEmpty } || c.count > 1 } ?? false
 
@@ -128,7 +133,7 @@ public enum Submission {
         try put(header.wireBytes + [13, 10])
         while let chunk = try input.nextBodyChunk() { try put(chunk) }
 
-        let app = PolicyApplication(runtime: rt)
+        var app = PolicyApplication(runtime: rt)
         var writers: [QueueWriter] = []
         defer { for w in writers { w.abort() } }
         for (n, copy) in copies.enumerated() {
@@ -214,7 +219,8 @@ public enum Submission {
         let from = fromField.flatMap { AddressParser.parseList($0.unfoldedValue).mailboxes.first }.map(rt.qualifier.qualify)
         return PolicyInput(from: from, sender: sender,
                            recipients: recipients.map { PolicyRecipient($0.address, hidden: !visible.contains(SubmissionRules.canonicalKey($0.address))) },
-                           user: rt.identity.user, groups: PolicyApplication.groups(of: rt.identity.user))
+                           user: rt.identity.user, groups: PolicyApplication.groups(of: rt.identity.user),
+                           subject: SubjectTag.subject(of: header))
     }
 
     static func notifyValue(_ n: SendmailOptions.Notify) -> String {

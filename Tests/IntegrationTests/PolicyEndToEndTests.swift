@@ -13,14 +13,6 @@ final class PolicyEndToEndTests: PolicyTestCase {
                         cipher: cipher)
     }
 
-    @discardableResult
-    func deliver(_ input: String, file: StaticString = #filePath, line: UInt = #line) throws -> RunResult {
-        let r = try sealmail(["-odi", "-t", "-i", "-f", Self.sender], input: input)
-        XCTAssertEqual(r.status, 0, "stderr: \(r.stderrText)", file: file, line: line)
-        XCTAssertEqual(queuedIDs, [], "-odi delivered every copy: nothing stays queued", file: file, line: line)
-        return r
-    }
-
     /// To: a (certificate), b (none): a's copy is enveloped-data for a alone, its inner entity
     /// signed; b's copy is multipart/signed, verified by openssl and by gpgsm; each copy's
     /// envelope has exactly its own recipients.

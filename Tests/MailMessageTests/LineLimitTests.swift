@@ -49,10 +49,10 @@ final class LineLimitTests: XCTestCase {
 
     func testEncodeUnstructuredRoundTrip() throws {
         let text = "café über 日本 — a longer subject line that needs several encoded words, 100%"
-        let encoded = try XCTUnwrap(EncodedWord.encodeUnstructured(text))
+        let encoded = try XCTUnwrap(EncodedWord.encodeUnstructuredIfNeeded(text))
         XCTAssertFalse(encoded.utf8.contains { $0 >= 0x80 })
         XCTAssertEqual(EncodedWord.decode(encoded), text)
-        XCTAssertNil(EncodedWord.encodeUnstructured("plain ascii"))
-        XCTAssertNil(EncodedWord.encodeUnstructured("café =?UTF-8?Q?x?="), "an encoded word stays readable as one")
+        XCTAssertNil(EncodedWord.encodeUnstructuredIfNeeded("plain ascii"))
+        XCTAssertNil(EncodedWord.encodeUnstructuredIfNeeded("café =?UTF-8?Q?x?="), "an encoded word stays readable as one")
     }
 }

@@ -110,6 +110,45 @@ final class EncryptInteropTests: XCTestCase {
         XCTAssertTrue(innerHeader.contains("hp=\"cipher\""), innerHeader)
     }
 
+    /// RFC 9788 hcp_baseline: Keywords and Comments leave the outer header altogether (no
+    /// HP-Outer for them: that is how a reader knows they were meant to be confidential);
+    /// inside, the real values.
+    func testHeaderProtectionRemovesKeywordsAndCommentsOutside() throws {
+        let dir = TempDir()
+        var p = try protection(to: ["bob.crt"])
+        p.headerProtection = true
+        let message = InteropTests.headers + "Keywords: merger, secret\r\nComments: draft 2\r\n"
+            + "Content-Type: text/plain; charset=us-ascii\r\n\r\nbody\r\n"
+        let out = try protect(message, p, in: dir)
+        let outer = MIMESplit.headerAndBody(out).header
+        XCTAssertFalse(outer.contains("Keywords") || outer.contains("merger") || outer.contains("Comments"), outer)
+        XCTAssertTrue(outer.contains("Subject: [...]\r\n") && outer.contains("To: bob@example.test\r\n"), outer)
+        let dec = try opensslDecrypt(dir.file("out.eml"), cert: Fixture.lab("bob.crt"), key: Fixture.lab("bob.key"))
+        XCTAssertEqual(dec.status, 0, dec.stderr)
+        let inner = MIMESplit.headerAndBody(Array(dec.stdout)).header
+        XCTAssertTrue(inner.contains("Keywords: merger, secret\r\n") && inner.contains("Comments: draft 2\r\n"), inner)
+        XCTAssertFalse(inner.contains("HP-Outer: Keywords") || inner.contains("HP-Outer: Comments"), inner)
+        XCTAssertTrue(inner.contains("HP-Outer: To: bob@example.test\r\n"), inner)
+        XCTAssertTrue(inner.contains("Content-Type: text/plain; charset=us-ascii; hp=\"cipher\""), inner)
+    }
+
+    /// Signed only (RFC 9788 hp="clear"): the fields are copied inside the signature, the
+    /// outer header is unchanged, no HP-Outer; openssl verifies it.
+    func testHeaderProtectionWhenOnlySigning() throws {
+        let dir = TempDir()
+        var p = try protection(to: [], sign: true)
+        p.headerProtection = true
+        let out = try protect(InteropTests.plainMessage, p, in: dir)
+        let outer = MIMESplit.headerAndBody(out).header
+        XCTAssertTrue(outer.contains("Subject: quarterly figures\r\n"), outer)
+        let signed = try XCTUnwrap(MIMESplit.signed(out)).content
+        let inner = MIMESplit.headerAndBody(signed).header
+        XCTAssertTrue(inner.contains("Subject: quarterly figures\r\n") && inner.contains("From: alice@example.test\r\n"), inner)
+        XCTAssertTrue(inner.contains("hp=\"clear\""), inner)
+        XCTAssertFalse(inner.contains("HP-Outer"), inner)
+        XCTAssertEqual(try opensslVerify(dir.file("out.eml")).status, 0)
+    }
+
     func testFiftyMegabyteBodyStreams() throws {
         let dir = TempDir()
         // 50 MB of 7-bit text lines plus one 8-bit line: the text part is re-encoded as QP.

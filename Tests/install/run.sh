@@ -425,6 +425,7 @@ verdict "root: sendmail -odi to a remote address reaches the relay (aiosmtpd on 
 
 [smime]
 digest = "sha256"
+trust_anchors = "/etc/sealmail/keys/test.crt"   # self-signed: its own anchor (untrusted signers are refused)
 
 [[smime.sign]]
 from = ["*@example.com"]

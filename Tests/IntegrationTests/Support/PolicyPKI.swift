@@ -73,6 +73,31 @@ final class PolicyPKI {
 
     func remove() { try? FileManager.default.removeItem(atPath: dir) }
 
+    /// A signing identity for `sender@example.com` that is fine in every way but one: it is
+    /// issued by another throwaway CA, which nothing trusts. Made on first use, under
+    /// `outsider/` (its CA certificate is `outsider/ca.crt`).
+    func outsider() throws -> (cert: String, key: String, ca: String) {
+        let o = dir + "/outsider"
+        let result = (cert: o + "/sender.crt", key: o + "/sender.key", ca: o + "/ca.crt")
+        if FileManager.default.fileExists(atPath: result.cert) { return result }
+        mkdir(o, 0o755)
+        try openssl(["req", "-x509", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", o + "/ca.key",
+                     "-out", result.ca, "-days", "30", "-subj", "/O=sealmail e2e/CN=Outsider CA",
+                     "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        try write("outsider/sender.ext", """
+            basicConstraints=critical,CA:FALSE
+            keyUsage=critical,digitalSignature,nonRepudiation
+            extendedKeyUsage=emailProtection
+            subjectAltName=email:sender@example.com
+            """)
+        try openssl(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", result.key, "-out", o + "/sender.csr",
+                     "-subj", "/O=sealmail e2e/CN=sender (outsider)"])
+        try openssl(["x509", "-req", "-in", o + "/sender.csr", "-CA", result.ca, "-CAkey", o + "/ca.key",
+                     "-CAcreateserial", "-days", "30", "-extfile", o + "/sender.ext", "-out", result.cert])
+        chmod(result.key, 0o600)
+        return result
+    }
+
     /// The certificate of `name` (`sender` is under keys/, the others under certs/).
     func cert(_ name: String) -> String { (name == "sender" ? keys : certificates) + "/\(name).crt" }
     func key(_ name: String) -> String { keys + "/\(name).key" }

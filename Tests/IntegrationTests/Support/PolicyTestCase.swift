@@ -59,8 +59,9 @@ class PolicyTestCase: SealmailTestCase {
 
     // MARK: config
 
-    /// The relay (plain SMTP on 127.0.0.1) and the `[smime]` table with the throwaway store.
-    func relayAndStore(cipher: String? = nil) -> String {
+    /// The relay (plain SMTP on 127.0.0.1) and the `[smime]` table with the throwaway store
+    /// (and `smime`, more of its keys; `trust_anchors` only when `anchors`).
+    func relayAndStore(cipher: String? = nil, smime: String = "", anchors: Bool = true) -> String {
         """
 
         [[relay]]
@@ -73,19 +74,21 @@ class PolicyTestCase: SealmailTestCase {
 
         [smime]
         certificates = "\(pki.certificates)"
-        trust_anchors = "\(pki.caCert)"
+        \(anchors ? "trust_anchors = \"\(pki.caCert)\"" : "")
         \(cipher.map { "cipher = \"\($0)\"" } ?? "")
+        \(smime)
         """
     }
 
-    /// A `[[smime.sign]]` rule for `*@example.com` with the sender's key.
-    func signRule(users: [String] = ["root"], unauthorised: String = "refuse") -> String {
+    /// A `[[smime.sign]]` rule for `*@example.com` with the sender's key (or another one).
+    func signRule(users: [String] = ["root"], unauthorised: String = "refuse",
+                  certificate: String? = nil, key: String? = nil) -> String {
         """
 
         [[smime.sign]]
         from = ["*@example.com"]
-        certificate = "\(pki.cert("sender"))"
-        key = "\(pki.key("sender"))"
+        certificate = "\(certificate ?? pki.cert("sender"))"
+        key = "\(key ?? pki.key("sender"))"
         users = [\(users.map { "\"\($0)\"" }.joined(separator: ", "))]
         unauthorised = "\(unauthorised)"
         """
@@ -100,8 +103,8 @@ class PolicyTestCase: SealmailTestCase {
 
     /// Writes the config: `top` (top-level keys and tables such as [senders]) first, then the
     /// relay and store, then `rules`.
-    func writePolicy(top: String = "", rules: String, cipher: String? = nil) throws {
-        try writeConfig(extra: top + relayAndStore(cipher: cipher) + rules)
+    func writePolicy(top: String = "", rules: String, cipher: String? = nil, smime: String = "", anchors: Bool = true) throws {
+        try writeConfig(extra: top + relayAndStore(cipher: cipher, smime: smime, anchors: anchors) + rules)
     }
 
     // MARK: messages
@@ -119,6 +122,15 @@ class PolicyTestCase: SealmailTestCase {
     }
 
     // MARK: checks
+
+    /// `sealmail -odi -t`: exit 0, and every copy delivered (nothing stays queued).
+    @discardableResult
+    func deliver(_ input: String, file: StaticString = #filePath, line: UInt = #line) throws -> RunResult {
+        let r = try sealmail(["-odi", "-t", "-i", "-f", Self.sender], input: input)
+        XCTAssertEqual(r.status, 0, "stderr: \(r.stderrText)", file: file, line: line)
+        XCTAssertEqual(queuedIDs, [], "-odi delivered every copy: nothing stays queued", file: file, line: line)
+        return r
+    }
 
     /// The captured copy whose envelope recipients are exactly `rcpts` (in any order).
     func copy(for rcpts: [String], in messages: [CapturedMessage], file: StaticString = #filePath, line: UInt = #line) throws -> CapturedMessage {
