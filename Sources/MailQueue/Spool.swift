@@ -118,7 +118,16 @@ public struct Spool: Sendable {
     public func lock(_ id: String) throws -> QueueLock? {
         let fd = open(messagePath(id), O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw QueueError.system("cannot open", path: messagePath(id), errno: errno) }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        return Self.lock(opened: fd)
+    }
+
+    /// Locks an open message file, or closes it and returns nil when another process holds the
+    /// lock or when the file is already gone: a runner that opened it just before another one
+    /// delivered and removed it would otherwise get the lock after that one let go, and send
+    /// the message a second time.
+    static func lock(opened fd: Int32) -> QueueLock? {
+        var st = stat()
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0, fstat(fd, &st) == 0, st.st_nlink > 0 else {
             close(fd)
             return nil
         }
@@ -198,6 +207,17 @@ public final class QueueLock {
         held = false
         close(fd)
     }
+
+    /// Lets go of a message that was delivered and removed: the last close of a removed file
+    /// frees its blocks, about 0.25 ms of waiting on this ext4 (journal, discard) that a queue
+    /// run need not spend between two messages. Safe because `Spool.lock` refuses a file that
+    /// has no name any more.
+    public func unlockRemoved() {
+        guard held else { return }
+        held = false
+        DeferredCloser.shared.close(fd)
+    }
+
     deinit { unlock() }
 }
 

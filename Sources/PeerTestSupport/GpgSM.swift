@@ -39,14 +39,24 @@ public final class GpgSM {
     }
 
     /// Imports a key and certificate through a PKCS #12 with the legacy algorithms gpgsm 2.2 reads.
+    ///
+    /// gpgsm 2.2 now and then refuses a correct PKCS #12 with "bad passphrase" (seen about once
+    /// in a few hundred imports here, with the same passphrase that works on the next try): its
+    /// parser depends on the random salt and IV of the file. So a fresh file is made and the
+    /// import tried again, up to three times, before failing.
     public func importKey(cert: String, key: String) throws {
-        let p12 = dir.file("import.p12")
-        let made = try sh(["openssl", "pkcs12", "-export", "-inkey", key, "-in", cert, "-passout", "pass:test",
-                            "-out", p12, "-keypbe", "PBE-SHA1-3DES", "-certpbe", "PBE-SHA1-3DES", "-macalg", "sha1"])
-        guard made.status == 0 else { throw GpgError(what: "p12 export", run: made) }
-        let imported = try sh(["gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--import", p12],
-                               stdin: Data("test\n".utf8), env: env)
-        guard imported.status == 0 else { throw GpgError(what: "import p12", run: imported) }
+        var last: Run?
+        for attempt in 1...3 {
+            let p12 = dir.file("import-\(attempt).p12")
+            let made = try sh(["openssl", "pkcs12", "-export", "-inkey", key, "-in", cert, "-passout", "pass:test",
+                                "-out", p12, "-keypbe", "PBE-SHA1-3DES", "-certpbe", "PBE-SHA1-3DES", "-macalg", "sha1"])
+            guard made.status == 0 else { throw GpgError(what: "p12 export", run: made) }
+            let imported = try sh(["gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--import", p12],
+                                   stdin: Data("test\n".utf8), env: env)
+            if imported.status == 0 { return }
+            last = imported
+        }
+        throw GpgError(what: "import p12 (3 attempts)", run: last!)
     }
 
     /// gpgsm --verify of a detached signature over `content`; status lines on stdout.

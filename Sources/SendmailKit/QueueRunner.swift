@@ -68,6 +68,7 @@ public final class QueueRunner: @unchecked Sendable {
         } else {
             runOnThreads(workers) { self.worker() }
         }
+        DeferredCloser.shared.drain()
         return reports
     }
 
@@ -109,6 +110,7 @@ public final class QueueRunner: @unchecked Sendable {
         let pending = state.pending(of: env)
         if pending.isEmpty {
             try rt.spool.remove(id)
+            lock.unlockRemoved()
             return
         }
         var report = MessageReport()
@@ -146,6 +148,7 @@ public final class QueueRunner: @unchecked Sendable {
         }
         if state.pending(of: env).isEmpty {
             try rt.spool.remove(id)
+            lock.unlockRemoved()
             rt.log.info("\(id): removed")
         } else if attempted {
             state.attempts += 1

@@ -40,6 +40,23 @@ final class SpoolTests: XCTestCase {
         XCTAssertEqual(String(decoding: bytes[offset...], as: UTF8.self), "Subject: x\r\n\r\nbody\r\n")
     }
 
+    /// A runner that opened a message just before another one delivered and removed it must
+    /// not get the lock afterwards and send it again.
+    func testARemovedMessageCannotBeLockedThroughAnEarlierOpen() throws {
+        let w = try QueueWriter(spool: spool, envelope: envelope())
+        try w.append(Array("Subject: x\r\n\r\nbody\r\n".utf8))
+        let id = try w.commit().id
+        let early = open(spool.messagePath(id), O_RDONLY | O_CLOEXEC)   // the second runner's open
+        XCTAssertGreaterThanOrEqual(early, 0)
+        let first = try XCTUnwrap(try spool.lock(id))
+        XCTAssertNil(Spool.lock(opened: dup(early)), "held by the first runner")
+        try spool.remove(id)
+        first.unlockRemoved()
+        DeferredCloser.shared.drain()
+        XCTAssertNil(Spool.lock(opened: early), "the file has no name any more: not to be delivered again")
+        XCTAssertThrowsError(try spool.lock(id))
+    }
+
     func testAbortLeavesNothing() throws {
         let w = try QueueWriter(spool: spool, envelope: envelope())
         try w.append(Array(repeating: 65, count: 1 << 20))
