@@ -90,8 +90,13 @@ enum RecordText {
     }
 
     static func decode<S: StringProtocol>(_ s: S) -> String {
+        decode(bytes: Array(s.utf8)[...])
+    }
+
+    static func decode(bytes u: ArraySlice<UInt8>) -> String {
+        guard u.contains(37) else { return String(decoding: u, as: UTF8.self) }
         var out: [UInt8] = []
-        let u = Array(s.utf8)
+        let u = Array(u)
         var i = 0
         while i < u.count {
             if u[i] == 37, i + 2 < u.count, let h = unhex(u[i + 1]), let l = unhex(u[i + 2]) {

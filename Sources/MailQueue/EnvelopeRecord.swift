@@ -43,20 +43,22 @@ enum EnvelopeRecord {
     }
 
     /// Parses a record from the start of a queue file; returns it and where the message starts.
+    /// Works on the bytes (one String per value, none per line): a queue run decodes one record
+    /// per message, and the String-per-line version was a sixth of its CPU.
     static func decode(_ bytes: [UInt8]) throws -> (QueuedEnvelope, messageOffset: Int) {
-        var lines: [Substring] = []
+        var lines: [ArraySlice<UInt8>] = []
         var offset = 0
         var found = false
         var start = 0
-        for (i, b) in bytes.enumerated() where b == 10 {
-            let line = Substring(String(decoding: bytes[start..<i], as: UTF8.self))
-            start = i + 1
-            if line == "message" { offset = start; found = true; break }
+        while start < bytes.count, let nl = bytes[start...].firstIndex(of: 10) {
+            let line = bytes[start..<nl]
+            start = nl + 1
+            if line.elementsEqual("message".utf8) { offset = start; found = true; break }
             lines.append(line)
         }
         guard found, let first = lines.first else { throw QueueError(.corrupt, "queue file has no envelope record") }
-        let magicParts = first.split(separator: " ")
-        guard magicParts.count == 2, magicParts[0] == Substring(magic), let version = Int(magicParts[1]) else {
+        let magicParts = first.split(separator: 32)
+        guard magicParts.count == 2, magicParts[0].elementsEqual(magic.utf8), let version = Int(text(magicParts[1])) else {
             throw QueueError(.corrupt, "not a sealmail queue file")
         }
         guard version <= QueuedEnvelope.currentVersion else {
@@ -65,41 +67,28 @@ enum EnvelopeRecord {
         var e = QueuedEnvelope(id: "", arrivalMicros: 0, sender: "", recipients: [], uid: 0, user: "")
         e.version = version
         for line in lines.dropFirst() {
-            let parts = line.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = parts[0]
-            let value = parts.count > 1 ? parts[1] : ""
+            let space = line.firstIndex(of: 32) ?? line.endIndex
+            let key = text(line[line.startIndex..<space])
+            let value = space < line.endIndex ? line[(space + 1)...] : line[line.endIndex...]
             switch key {
-            case "id": e.id = String(value)
-            case "arrival": e.arrivalMicros = UInt64(value) ?? 0
-            case "summary":
-                for field in value.split(separator: " ") {
-                    let kv = field.split(separator: "=", maxSplits: 1)
-                    guard kv.count == 2 else { continue }
-                    switch kv[0] {
-                    case "size": e.size = Int64(kv[1]) ?? 0
-                    case "body": e.bodyType = BodyType(rawValue: String(kv[1])) ?? .eightBitMIME
-                    case "nul": e.hasNUL = kv[1] == "1"
-                    case "long": e.hasLongLines = kv[1] == "1"
-                    case "utf8": e.smtputf8 = kv[1] == "1"
-                    case "hdr8": e.eightBitHeader = kv[1] == "1"  // absent before: false
-                    default: break
-                    }
-                }
-            case "uid": e.uid = UInt32(value) ?? 0
-            case "user": e.user = RecordText.decode(value)
-            case "sender": e.sender = value == "<>" ? "" : RecordText.decode(value)
-            case "ret": e.ret = String(value)
-            case "envid": e.envid = RecordText.decode(value)
-            case "message-id": e.messageID = RecordText.decode(value)
+            case "id": e.id = text(value)
+            case "arrival": e.arrivalMicros = UInt64(text(value)) ?? 0
+            case "summary": decodeSummary(value, into: &e)
+            case "uid": e.uid = UInt32(text(value)) ?? 0
+            case "user": e.user = RecordText.decode(bytes: value)
+            case "sender": e.sender = value.elementsEqual("<>".utf8) ? "" : RecordText.decode(bytes: value)
+            case "ret": e.ret = text(value)
+            case "envid": e.envid = RecordText.decode(bytes: value)
+            case "message-id": e.messageID = RecordText.decode(bytes: value)
             case "rcpt":
-                let fields = value.split(separator: " ")
+                let fields = value.split(separator: 32)
                 guard let addr = fields.first else { continue }
-                var r = QueuedRecipient(address: RecordText.decode(addr))
+                var r = QueuedRecipient(address: RecordText.decode(bytes: addr))
                 for f in fields.dropFirst() {
-                    if f.hasPrefix("orcpt=") { r.original = RecordText.decode(f.dropFirst(6)) }
-                    if f.hasPrefix("notify=") { r.notify = String(f.dropFirst(7)) }
-                    if f == "local=1" { r.local = true }
-                    if f.hasPrefix("error=") { r.error = RecordText.decode(f.dropFirst(6)) }
+                    if f.starts(with: "orcpt=".utf8) { r.original = RecordText.decode(bytes: f.dropFirst(6)) }
+                    if f.starts(with: "notify=".utf8) { r.notify = text(f.dropFirst(7)) }
+                    if f.elementsEqual("local=1".utf8) { r.local = true }
+                    if f.starts(with: "error=".utf8) { r.error = RecordText.decode(bytes: f.dropFirst(6)) }
                 }
                 e.recipients.append(r)
             default:
@@ -109,4 +98,25 @@ enum EnvelopeRecord {
         guard QueueID.isValid(e.id), !e.recipients.isEmpty else { throw QueueError(.corrupt, "queue file envelope is incomplete") }
         return (e, offset)
     }
+
+    /// The `key=value` fields of the summary line; keys it does not know are skipped.
+    private static func decodeSummary(_ value: ArraySlice<UInt8>, into e: inout QueuedEnvelope) {
+        for field in value.split(separator: 32) {
+            guard let eq = field.firstIndex(of: 61) else { continue }
+            let k = text(field[field.startIndex..<eq])
+            let v = field[(eq + 1)...]
+            let on = v.elementsEqual("1".utf8)
+            switch k {
+            case "size": e.size = Int64(text(v)) ?? 0
+            case "body": e.bodyType = BodyType(rawValue: text(v)) ?? .eightBitMIME
+            case "nul": e.hasNUL = on
+            case "long": e.hasLongLines = on
+            case "utf8": e.smtputf8 = on
+            case "hdr8": e.eightBitHeader = on  // absent before: false
+            default: break
+            }
+        }
+    }
+
+    private static func text(_ bytes: ArraySlice<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
 }
