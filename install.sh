@@ -378,6 +378,10 @@ default_config() {
 #connect_timeout = 30                           # seconds
 #command_timeout = 300
 #data_timeout = 600
+#proxy = "socks5://proxy.example.com:1080"      # socks5 | socks5h (the proxy resolves) | socks4a | http (CONNECT)
+#                                               # default: none (direct); port default 1080
+#proxy_user = "mailer"                          # default: none; sent in clear to the proxy
+#proxy_password_file = "/etc/sealmail/proxy.secret"   # first line; root:sealmail 0640
 
 # S/MIME policy, applied when a message is submitted (a refusal reaches the sender at once).
 #[smime]

@@ -11,7 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in libssl-dev libbsd-dev pkg-config openssl gpgsm python3-aiosmtpd postfix gcc; do
+# microsocks and tinyproxy-bin: the SOCKS5 and HTTP CONNECT proxies of the proxy tests
+# (tinyproxy-bin is the program alone; the tinyproxy package would also start a daemon).
+for pkg in libssl-dev libbsd-dev pkg-config openssl gpgsm python3-aiosmtpd postfix gcc microsocks tinyproxy-bin; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -49,6 +49,12 @@ public struct RelayConfig: Equatable, Sendable {
     public var passwordCommand: String?
     /// Allow credentials over a connection without TLS (loopback included). Off by default.
     public var allowPlaintextAuth: Bool
+    /// A SOCKS or HTTP proxy to reach the relay through (`proxy`); nil: direct.
+    public var proxy: RelayProxy?
+    /// The proxy's user name (SOCKS5, HTTP Basic) or SOCKS4a user id (`proxy_user`).
+    public var proxyUser: String?
+    /// A file whose first line is the proxy password (`proxy_password_file`).
+    public var proxyPasswordFile: String?
     public var connectTimeout: Int
     public var commandTimeout: Int
     public var dataTimeout: Int

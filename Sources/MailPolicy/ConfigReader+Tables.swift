@@ -7,7 +7,8 @@ extension Reader {
     static let relayKeys: Set<String> = ["host", "port", "tls", "tls_verify", "ca_file", "tls_fingerprint",
                                          "client_certificate", "client_key", "auth", "user", "password_file",
                                          "password_command", "allow_plaintext_auth", "connect_timeout",
-                                         "command_timeout", "data_timeout"]
+                                         "command_timeout", "data_timeout", "proxy", "proxy_user",
+                                         "proxy_password_file"]
     static let smimeKeys: Set<String> = ["certificates", "trust_anchors", "digest", "cipher", "sign", "encrypt",
                                          "header_protection", "secure_tag"]
     static let signKeys: Set<String> = ["from", "certificate", "key", "key_passphrase_file", "chain", "users",
@@ -90,7 +91,50 @@ extension Reader {
         if (r.clientCertificate == nil) != (r.clientKey == nil) {
             problem(path, "client_certificate and client_key go together")
         }
+        readProxy(t, path: path, into: &r)
         return r
+    }
+
+    /// `proxy`, `proxy_user`, `proxy_password_file`: a URL that parses, credentials only
+    /// with a proxy, a password only with a user, and what each scheme can carry (RFC 1929:
+    /// 1 to 255 octets; RFC 7617: no ':' in a Basic user name; SOCKS4a: a user id only).
+    mutating func readProxy(_ t: TOMLTable, path: String, into r: inout RelayConfig) {
+        if let url = string(t, "proxy", path) {
+            switch RelayProxy.parse(url) {
+            case .success(let proxy): r.proxy = proxy
+            case .failure(let diagnostic): problem(join(path, "proxy"), diagnostic.message)
+            }
+        }
+        r.proxyUser = string(t, "proxy_user", path)
+        r.proxyPasswordFile = string(t, "proxy_password_file", path)
+        if let file = r.proxyPasswordFile, r.proxyUser == nil {
+            problem(join(path, "proxy_password_file"), "proxy_password_file = \"\(file)\" needs proxy_user")
+        }
+        if t["proxy"] == nil {
+            for key in ["proxy_user", "proxy_password_file"] where t[key] != nil {
+                problem(join(path, key), "\(key) without proxy")
+            }
+            return
+        }
+        guard let proxy = r.proxy, let user = r.proxyUser else { return }
+        let userPath = join(path, "proxy_user")
+        if user.utf8.contains(9) { problem(userPath, "proxy_user must not contain control characters") }
+        switch proxy.scheme {
+        case .socks4a:
+            if r.proxyPasswordFile != nil {
+                problem(join(path, "proxy_password_file"), "socks4a sends a user id and no password; use socks5 for a password")
+            }
+            if user.utf8.count > 255 { problem(userPath, "proxy_user must be at most 255 octets") }
+        case .socks5, .socks5h:
+            if !(1...255).contains(user.utf8.count) { problem(userPath, "proxy_user must be 1 to 255 octets (RFC 1929)") }
+        case .http:
+            if user.isEmpty || user.firstIndex(of: ":") != nil {
+                problem(userPath, "proxy_user must be non-empty and without ':' (HTTP Basic, RFC 7617)")
+            }
+        }
+        if proxy.scheme != .socks4a && t["proxy_password_file"] == nil {
+            problem(userPath, "proxy_user needs proxy_password_file")
+        }
     }
 
     mutating func readSMIME(_ t: TOMLTable) -> SMIMEConfig {

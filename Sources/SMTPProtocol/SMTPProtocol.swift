@@ -22,6 +22,10 @@
 ///   missing, lines over 998 octets, RFC 5321 4.5.3.1.6), and the last-resort line breaking.
 /// - `HeaderDowngrade`: raw UTF-8 unstructured header fields as RFC 2047 encoded words for a
 ///   relay without SMTPUTF8 (RFC 6531 3.4 prefers SMTPUTF8 for them; addresses require it).
+/// - `ProxyCodecs`, `ProxyHandshake`: the proxy handshakes a connection may start with, as
+///   encoders, incremental parsers and a state machine: SOCKS5 (RFC 1928) with
+///   username/password (RFC 1929), SOCKS4a, HTTP CONNECT (RFC 9110 9.3.6, RFC 9112 framing,
+///   Basic credentials RFC 7617).
 /// - `SMTPClientStateMachine`: the client dialogue as a value type whose `mutating func`s return
 ///   `SMTPClientAction`s (greeting, EHLO/HELO, STARTTLS, AUTH, MAIL/RCPT/DATA or BDAT with
 ///   RFC 2920 pipelining, RSET, VRFY/EXPN/raw commands, QUIT).

@@ -50,16 +50,38 @@ public final class SMTPClient: @unchecked Sendable {
         guard connection == nil else { throw SMTPError(.invalidState, "already connected", transient: false) }
         interrupter.drain()
         notify(.connecting(host: relay.host, port: relay.port))
-        let socket = try TCPSocket.connect(host: relay.host, port: relay.port,
-                                           deadline: .after(relay.timeouts.connect), interrupter: interrupter)
-        let result = RelayResult(host: relay.host, address: socket.peerAddress, port: relay.port)
+        let deadline = Deadline.after(relay.timeouts.connect)
+        let socket: TCPSocket
+        var received: [UInt8] = []
+        let result: RelayResult
+        if let proxy = relay.proxy {
+            // The proxy's handshake is part of connecting: the same deadline bounds it.
+            let tunnel = try ProxyTunnel.open(proxy, relayHost: relay.host, relayPort: relay.port, deadline: deadline,
+                                              interrupter: interrupter, trace: observers.trace)
+            socket = tunnel.socket
+            received = tunnel.leftover
+            let proxyAddress = socket.peerAddress.firstIndex(of: ":") == nil ? socket.peerAddress : "[\(socket.peerAddress)]"
+            result = RelayResult(host: relay.host, address: "via \(proxy.kind) \(proxyAddress):\(socket.peerPort)",
+                                 port: relay.port)
+            notify(.proxyTunnelOpened(proxy: proxy.description))
+        } else {
+            socket = try TCPSocket.connect(host: relay.host, port: relay.port, deadline: deadline, interrupter: interrupter)
+            result = RelayResult(host: relay.host, address: socket.peerAddress, port: relay.port)
+        }
         relayResult = result
-        let conn = SMTPConnection(socket: socket, trace: observers.trace)
+        let conn = SMTPConnection(socket: socket, received: received, trace: observers.trace)
         connection = conn
         tlsDescription = nil
         notify(.connected(result))
         do {
-            if relay.tls == .implicit { try startTLS(on: conn) }
+            if relay.tls == .implicit {
+                guard received.isEmpty else {
+                    // The server speaks only after the client's TLS hello: bytes before it are not its.
+                    throw SMTPError(.proxyProtocol, "the proxy sent data after opening the tunnel, before TLS started",
+                                    transient: true)
+                }
+                try startTLS(on: conn)
+            }
             let configuration = try sessionConfiguration()
             // The nonce is only for SCRAM: drawing it starts OpenSSL (config file, providers),
             // a millisecond or more that a session without credentials need not pay.

@@ -12,7 +12,9 @@ public enum SMTPTraceDirection: Hashable, Sendable {
 public enum SMTPConnectionStatus: Hashable, Sendable {
     /// Resolving and connecting to host:port.
     case connecting(host: String, port: UInt16)
-    /// TCP is up with this peer.
+    /// The proxy opened its tunnel to the relay (`SMTPRelay.proxy`); `connected` follows.
+    case proxyTunnelOpened(proxy: String)
+    /// TCP is up with this peer (through the proxy, if there is one).
     case connected(RelayResult)
     /// TLS is up (protocol and cipher names).
     case tlsEstablished(protocolName: String, cipher: String)

@@ -10,9 +10,11 @@ final class SMTPConnection {
     private var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
     private let trace: ((SMTPTraceDirection, String) -> Void)?
 
-    init(socket: TCPSocket, trace: ((SMTPTraceDirection, String) -> Void)?) {
+    /// `received`: bytes of the server's that arrived before (a proxy's read past its answer).
+    init(socket: TCPSocket, received: [UInt8] = [], trace: ((SMTPTraceDirection, String) -> Void)?) {
         self.socket = socket
         self.trace = trace
+        parser.feed(received)
     }
 
     /// Starts TLS on the socket (implicit TLS, or after 220 to STARTTLS).

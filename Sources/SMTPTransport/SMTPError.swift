@@ -62,6 +62,14 @@ public struct SMTPError: Error, CustomStringConvertible, Sendable {
         public static let invalidState = Code(rawValue: "invalid-state")
         /// Reading the message source failed.
         public static let messageSource = Code(rawValue: "message-source")
+        /// The proxy could not be resolved or connected to.
+        public static let proxyUnreachable = Code(rawValue: "proxy-unreachable")
+        /// The proxy wants credentials, or refused them (RFC 1929 status, HTTP 407).
+        public static let proxyAuthFailed = Code(rawValue: "proxy-auth-failed")
+        /// The proxy refused the tunnel to the relay (`socksReplyCode`, `httpStatusLine`).
+        public static let proxyRefused = Code(rawValue: "proxy-refused")
+        /// The proxy's answer does not parse, or it closed the connection during the handshake.
+        public static let proxyProtocol = Code(rawValue: "proxy-protocol")
     }
 
     /// What went wrong.
@@ -74,6 +82,11 @@ public struct SMTPError: Error, CustomStringConvertible, Sendable {
     public var isTransient: Bool
     /// The relay concerned, once connected.
     public var relay: RelayResult?
+    /// The proxy's SOCKS reply code (RFC 1928 6 REP, RFC 1929 STATUS, SOCKS4 CD), when one
+    /// caused this.
+    public var socksReplyCode: UInt8?
+    /// The HTTP proxy's status line, verbatim, when one caused this.
+    public var httpStatusLine: String?
 
     /// Creates an error.
     public init(_ code: Code, _ message: String, reply: SMTPReply? = nil, transient: Bool, relay: RelayResult? = nil) {
@@ -123,7 +136,8 @@ extension String {
 public struct RelayResult: Hashable, Sendable, CustomStringConvertible {
     /// The configured host name.
     public var host: String
-    /// The numeric address connected to.
+    /// The numeric address connected to; through a proxy `via KIND ADDRESS:PORT`, the
+    /// proxy's (e.g. `via socks5 192.0.2.7:1080`): the relay's address is the proxy's business.
     public var address: String
     /// The port.
     public var port: UInt16

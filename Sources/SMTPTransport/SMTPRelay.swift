@@ -89,6 +89,9 @@ public struct SMTPRelay: @unchecked Sendable {
     public var port: UInt16
     /// The TLS mode (each case documents its security consequence).
     public var tls: SMTPTLSMode
+    /// A SOCKS or HTTP proxy to reach the relay through; nil: a direct connection. TLS is
+    /// still checked against `host` (and `tlsSettings.verifyName`), never the proxy's name.
+    public var proxy: SMTPProxy?
     /// Verification, CA file, pins, client certificate.
     public var tlsSettings = SMTPTLSSettings()
     /// How to authenticate.

@@ -11,9 +11,18 @@
 /// required for internationalised addresses, preferred for UTF-8 header fields, which go
 /// encoded to a relay without it), RFC 5321 4.5.3.1.6 (no line over 998 octets in DATA).
 ///
+/// Proxies (`SMTPRelay.proxy`, `SMTPProxy`): SOCKS5 (RFC 1928) with username/password
+/// (RFC 1929), the relay's name resolved here (`socks5`, each address tried in turn) or by the
+/// proxy (`socks5h`); SOCKS4a; HTTP CONNECT (RFC 9110 9.3.6) with Basic credentials
+/// (RFC 7617). The handshake (SMTPProtocol's `ProxyHandshake`) runs after the TCP connect to
+/// the proxy and before the greeting, within the connect timeout; TLS then runs through the
+/// tunnel with SNI and verification against the relay's name.
+///
 /// Known divergences and limits:
 /// - Name resolution uses getaddrinfo(3), which cannot be bounded by the connect deadline.
-/// - No proxies (SOCKS/HTTP CONNECT) yet.
+/// - Proxies: no GSSAPI for SOCKS5 (RFC 1961), no TLS to the proxy itself (`https://`
+///   proxies), no Digest or NTLM for HTTP proxies; proxy credentials travel in clear to the
+///   proxy (as those protocols send them).
 /// - On first use the process ignores SIGPIPE (if it was at its default), so that a peer
 ///   closing the connection turns into an error instead of killing the process (OpenSSL
 ///   writes to the socket with write(2)).

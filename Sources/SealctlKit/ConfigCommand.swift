@@ -43,11 +43,12 @@ struct ConfigAudit {
         var out = Policy.check(config)
         for relay in config.relays {
             for (what, path) in [("ca_file", relay.caFile), ("password_file", relay.passwordFile),
-                                 ("client_certificate", relay.clientCertificate)] {
+                                 ("client_certificate", relay.clientCertificate),
+                                 ("proxy_password_file", relay.proxyPasswordFile)] {
                 if let path { out += readable(path, what: what, line: relay.line) }
             }
             if let key = relay.clientKey { out += readable(key, what: "client_key", line: relay.line) + privateFile(key, line: relay.line) }
-            if let pw = relay.passwordFile { out += privateFile(pw, line: relay.line) }
+            for pw in [relay.passwordFile, relay.proxyPasswordFile].compactMap({ $0 }) { out += privateFile(pw, line: relay.line) }
         }
         let s = config.smime
         if let dir = s.certificates {

@@ -7,7 +7,8 @@ import SMTPTransport
 
 /// Turns `[[relay]]` config tables into the SMTP engine's relay descriptions. Secrets are
 /// read only when a session authenticates, from `password_file` (first line) or the output of
-/// `password_command`, and never logged.
+/// `password_command` (the proxy's from `proxy_password_file`, at each connection to the
+/// proxy), and never logged.
 enum RelayFactory {
     static func relay(_ c: RelayConfig, heloName: String) -> SMTPRelay {
         let tls: SMTPTLSMode
@@ -38,6 +39,7 @@ enum RelayFactory {
         } else if let command = c.passwordCommand {
             r.secretProvider = { try runSecretCommand(command) }
         }
+        r.proxy = c.proxy.map { proxy(_: $0, user: c.proxyUser, passwordFile: c.proxyPasswordFile) }
         var t = SMTPTimeouts()
         t.connect = Double(c.connectTimeout)
         t.greeting = Double(c.commandTimeout)
@@ -52,9 +54,26 @@ enum RelayFactory {
         return r
     }
 
+    /// `proxy`, `proxy_user`, `proxy_password_file` (read at each connection to the proxy).
+    static func proxy(_ p: RelayProxy, user: String?, passwordFile: String?) -> SMTPProxy {
+        let kind: SMTPProxy.Kind
+        switch p.scheme {
+        case .socks5: kind = .socks5
+        case .socks5h: kind = .socks5h
+        case .socks4a: kind = .socks4a
+        case .http: kind = .http
+        }
+        var proxy = SMTPProxy(kind: kind, host: p.host, port: UInt16(p.port))
+        proxy.user = user
+        if let passwordFile {
+            proxy.passwordProvider = { try readSecretFile(passwordFile, key: "proxy_password_file") }
+        }
+        return proxy
+    }
+
     struct SecretError: Error, CustomStringConvertible { var description: String }
 
-    static func readSecretFile(_ path: String) throws -> [UInt8] {
+    static func readSecretFile(_ path: String, key: String = "password_file") throws -> [UInt8] {
         switch Runtime.readFile(path) {
         case .success(let text):
             let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
@@ -62,7 +81,7 @@ enum RelayFactory {
             while bytes.last == 13 { bytes.removeLast() }
             return bytes
         case .failure(let e):
-            throw SecretError(description: "cannot read password_file \(path): \(String(cString: strerror(e.code)))")
+            throw SecretError(description: "cannot read \(key) \(path): \(String(cString: strerror(e.code)))")
         }
     }
 
