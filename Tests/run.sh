@@ -51,7 +51,7 @@ failed=0
 # sendmail starts once per message: it must not carry Foundation's CoreFoundation and ICU
 # half (about 50 MB and milliseconds of start-up). Only FoundationEssentials is allowed; a
 # String API that resolves to Foundation's (e.g. contains("..") on a String) brings it back.
-if nm "$bin/sealmail" | grep -q -e __CFInitialize -e icudt; then
+if [ "$(nm "$bin/sealmail" | grep -c -e __CFInitialize -e icudt)" != 0 ]; then
     echo "Tests/run.sh: sealmail links CoreFoundation/ICU (see Tests/run.sh)" >&2
     failed=1
 fi

@@ -246,7 +246,8 @@ keys=$(awk '/static let [a-zA-Z]*Keys: Set<String> = \[/ { on = 1 } on { print }
 missing_conf="" missing_man=""
 for k in $keys; do
     grep -qE "^#\s*($k\s*=|\[$k\])" "$CONF" || missing_conf+="$k "
-    grep -E '^\.B' "$repo/Sources/sealmail/man/sealmail.toml.5" | grep -qE "(^\.B[RI]? \"?|\")$k = " || missing_man+="$k "
+    # One grep, no pipe: with pipefail, `grep | grep -q` fails when -q stops reading early.
+    grep -qE "^\.B[RI]? \"?$k = |^\.B.*\"$k = " "$repo/Sources/sealmail/man/sealmail.toml.5" || missing_man+="$k "
 done
 verdict "the default config documents every key of the config reader ($(echo "$keys" | wc -l) keys)" "$([ -z "$missing_conf" ]; echo $?)" "missing: $missing_conf"
 verdict "sealmail.toml(5) documents every key of the config reader" "$([ -z "$missing_man" ]; echo $?)" "missing: $missing_man"
