@@ -8,6 +8,7 @@ import Foundation
 #endif
 import COpenSSL
 import CMailShim
+import MailMessage
 
 /// An X.509 certificate (RFC 5280) as used by S/MIME (RFC 8550).
 public final class Certificate {

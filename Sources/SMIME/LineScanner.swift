@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import MailMessage
 
 /// One line of a file range, as seen by `InputFile.scanLines`.
 struct ScannedLine {
@@ -104,38 +105,5 @@ extension InputFile {
             return true
         }
         return stats
-    }
-}
-
-/// Byte facts of one chunk, computed with branch-free reductions that the compiler vectorises
-/// (a memchr per CR was most of the cost on CRLF text, where every line has one).
-struct ByteFlags {
-    var highBit = false
-    var nul = false
-    /// A CR not followed by LF (a CR at the end of the chunk is judged with the next chunk).
-    var bareCR = false
-    var endsWithCR = false
-
-    init(_ chunk: UnsafeRawBufferPointer, previousWasCR: Bool) {
-        let n = chunk.count
-        guard n > 0, let raw = chunk.baseAddress else { return }
-        let p = raw.assumingMemoryBound(to: UInt8.self)
-        if previousWasCR && p[0] != 0x0A { bareCR = true }
-        var or: UInt8 = 0
-        var least: UInt8 = 0xFF
-        var bare: UInt8 = 0
-        for i in 0..<(n - 1) {
-            let b = p[i]
-            or |= b
-            least = min(least, b)
-            bare |= (b == 0x0D ? 1 : 0) & (p[i + 1] != 0x0A ? 1 : 0)
-        }
-        let last = p[n - 1]
-        or |= last
-        least = min(least, last)
-        highBit = or & 0x80 != 0
-        nul = least == 0
-        bareCR = bareCR || bare != 0
-        endsWithCR = last == 0x0D
     }
 }

@@ -8,6 +8,7 @@ import Foundation
 #endif
 import COpenSSL
 import CMailShim
+import MailMessage
 
 /// Signs and/or encrypts one message, streamed from a file to a descriptor.
 ///

@@ -1,3 +1,4 @@
+import MailMessage
 /// The wire formats of the proxies an SMTP client can tunnel through, without IO: SOCKS5
 /// (RFC 1928) with username/password authentication (RFC 1929), SOCKS4a (the SOCKS 4
 /// protocol note and its 4A extension), and HTTP CONNECT (RFC 9110 9.3.6) with Basic
@@ -456,7 +457,4 @@ public enum HTTPConnect {
 }
 
 /// Two hex digits.
-func hexByte(_ byte: UInt8) -> String {
-    let digits = Array("0123456789abcdef")
-    return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
-}
+func hexByte(_ byte: UInt8) -> String { Hex.string(CollectionOfOne(byte)) }

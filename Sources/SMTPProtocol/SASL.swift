@@ -1,3 +1,4 @@
+import MailMessage
 /// Cryptographic primitives the SASL mechanisms need, injected so that this module has no
 /// crypto dependency (SMTPTransport implements them with the system OpenSSL).
 public protocol SMTPCryptoPrimitives {
@@ -148,10 +149,5 @@ public struct SASLClient {
         mechanism == .scramSHA256 ? (scram?.serverVerified ?? false) : true
     }
 
-    static func hex(_ bytes: [UInt8]) -> [UInt8] {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-        return out
-    }
+    static func hex(_ bytes: [UInt8]) -> [UInt8] { Array(Hex.string(bytes).utf8) }
 }

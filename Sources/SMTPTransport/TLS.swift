@@ -1,5 +1,6 @@
 import CMailShim
 import Glibc
+import MailMessage
 import SMTPProtocol
 
 /// An OpenSSL client context (SSL_CTX), freed in deinit (house rule 4). TLS 1.2 minimum
@@ -138,8 +139,5 @@ final class TLSConnection {
     /// Sends close_notify, once, without waiting.
     func shutdown() { sm_tls_shutdown(pointer) }
 
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789ABCDEF")
-        return bytes.map { "\(digits[Int($0 >> 4)])\(digits[Int($0 & 15)])" }.joined(separator: ":")
-    }
+    static func hex(_ bytes: [UInt8]) -> String { Hex.string(bytes, uppercase: true, separator: ":") }
 }

@@ -107,15 +107,9 @@ final class MessageInput {
     }
 
     private func appendBody(_ bytes: UnsafeBufferPointer<UInt8>, partial: Bool) {
-        // Branch-free reductions, so that the compiler vectorises the loop.
-        var or: UInt8 = 0
-        var least: UInt8 = 0xFF
-        for b in bytes {
-            or |= b
-            least = min(least, b)
-        }
-        if or & 0x80 != 0 { stats.eightBit = true }
-        if least == 0 && !bytes.isEmpty { stats.nul = true }
+        let flags = ByteFlags(UnsafeRawBufferPointer(bytes), previousWasCR: false)
+        if flags.highBit { stats.eightBit = true }
+        if flags.nul { stats.nul = true }
         if bytes.count > 998 || partial { stats.longLines = true }
         body.append(contentsOf: bytes)
         if !partial { body.append(13); body.append(10) }

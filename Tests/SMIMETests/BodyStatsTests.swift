@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import PeerTestSupport
 @testable import SMIME
+import MailMessage
 
 /// The one-pass body statistics that choose a transfer encoding (RFC 8551 3.1), including
 /// facts that straddle the chunks the file is read in.

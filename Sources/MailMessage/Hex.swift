@@ -1,7 +1,8 @@
-/// Hexadecimal text of bytes (fingerprints, MIME boundaries), without Foundation's
-/// String(format:), which pulls the whole of Foundation and ICU into the binary.
-enum Hex {
-    static func string<C: Collection>(_ bytes: C, uppercase: Bool = false, separator: String = "") -> String
+/// Hexadecimal text of bytes (fingerprints, MIME boundaries, SASL digests, protocol bytes in
+/// error messages): the one place for it, without Foundation's String(format:), which pulls
+/// the whole of Foundation and ICU into the binary.
+public enum Hex {
+    public static func string<C: Collection>(_ bytes: C, uppercase: Bool = false, separator: String = "") -> String
     where C.Element == UInt8 {
         let digits = Array((uppercase ? "0123456789ABCDEF" : "0123456789abcdef").utf8)
         var out: [UInt8] = []
