@@ -1,3 +1,5 @@
+import MailMessage
+
 /// The aliases file (`/etc/aliases`, aliases(5)): `name: target, target`, continuation
 /// lines starting with white space, `#` comments. Targets are addresses, local names (expanded
 /// again), or `:include:/path` (a file of addresses). Commands (`|cmd`) and files (`/path`)
@@ -21,11 +23,10 @@ public struct AliasTable: Sendable {
         var table = AliasTable()
         var logical: [(line: Int, text: String)] = []
         var n = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Lines by bytes: a CRLF file is split like an LF one (TextLines).
+        for line in TextLines.lines(of: text) {
             n += 1
-            var line = String(raw)
-            if line.hasSuffix("\r") { line.removeLast() }
-            let trimmed = line.trimmingCharacters(in: " \t")
+            let trimmed = line.trimmingBlanks()
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             if line.first == " " || line.first == "\t" {
                 if logical.isEmpty {
@@ -42,7 +43,7 @@ public struct AliasTable: Sendable {
                 table.problems.append(ConfigDiagnostic(line: line, message: "no colon: \"\(text.prefix(60))\" is not \"name: targets\""))
                 continue
             }
-            let name = text[..<colon].trimmingCharacters(in: " \t").lowercased()
+            let name = text[..<colon].trimmingBlanks().lowercased()
             guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 32 && $0 != 64 && $0 != 44 && $0 < 127 }) else {
                 table.problems.append(ConfigDiagnostic(line: line, message: "\"\(text[..<colon])\" is not an alias name"))
                 continue
@@ -73,14 +74,14 @@ public struct AliasTable: Sendable {
         for c in s {
             if c == "\"" { quoted.toggle(); current.append(c); continue }
             if c == "," && !quoted {
-                let t = current.trimmingCharacters(in: " \t")
+                let t = current.trimmingBlanks()
                 if !t.isEmpty { out.append(t) }
                 current = ""
                 continue
             }
             current.append(c)
         }
-        let t = current.trimmingCharacters(in: " \t")
+        let t = current.trimmingBlanks()
         if !t.isEmpty { out.append(t) }
         return out
     }
@@ -148,13 +149,13 @@ public struct AliasTable: Sendable {
         var out: [String] = []
         for t in targets {
             guard t.lowercased().hasPrefix(":include:") else { out.append(t); continue }
-            let path = String(t.dropFirst(9)).trimmingCharacters(in: " \t")
+            let path = String(t.dropFirst(9)).trimmingBlanks()
             guard let text = include(path) else {
                 error = "cannot read \(t)"
                 return out
             }
-            for line in text.split(separator: "\n") {
-                let l = line.trimmingCharacters(in: " \t\r")
+            for line in TextLines.lines(of: text) {
+                let l = line.trimmingASCIIWhitespace()
                 if l.isEmpty || l.hasPrefix("#") { continue }
                 out.append(contentsOf: Self.splitTargets(l))
             }

@@ -149,3 +149,13 @@ public struct SealmailConfig: Equatable, Sendable {
 
     public init() {}
 }
+
+/// Host and domain names as sealmail accepts them (`hostname`, `domain`, `/etc/mailname`):
+/// letters, digits, hyphens and dots (RFC 1123 2.1), no empty label, at most 253 octets. What
+/// passes can go into EHLO, Message-Id, Received and addresses without quoting or injection.
+public enum HostName {
+    public static func isValid(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 253 && !s.hasPrefix(".") && !s.hasSuffix(".") && s.firstRange(of: "..") == nil
+            && s.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 45 || $0 == 46 }
+    }
+}

@@ -55,10 +55,7 @@ extension Reader {
         return c
     }
 
-    static func isHostName(_ s: String) -> Bool {
-        !s.isEmpty && s.utf8.count <= 253 && !s.hasPrefix(".") && !s.hasSuffix(".") && s.firstRange(of: "..") == nil
-            && s.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 45 || $0 == 46 }
-    }
+    static func isHostName(_ s: String) -> Bool { HostName.isValid(s) }
 
     mutating func readRelay(_ t: TOMLTable, path: String) -> RelayConfig? {
         checkKeys(t, at: path, known: Self.relayKeys)

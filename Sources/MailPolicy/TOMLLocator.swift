@@ -1,3 +1,5 @@
+import MailMessage
+
 /// Finds the line of a table header or key in TOML text, so that every config problem can be
 /// reported with its line (TOMLKit gives lines for syntax errors only).
 ///
@@ -10,7 +12,8 @@ struct TOMLLocator {
         var current = ""
         var lineNumber = 0
         var inMultilineString = false
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Lines by bytes, so a CRLF config is counted like an LF one (TextLines).
+        for raw in TextLines.lines(of: text) {
             lineNumber += 1
             let line = raw.drop(while: { $0 == " " || $0 == "\t" })
             if inMultilineString {
@@ -29,7 +32,7 @@ struct TOMLLocator {
                 current = Self.tableName(line.dropFirst())
                 lines[current] = lineNumber
             } else if let eq = line.firstIndex(of: "="), !line.hasPrefix("#") {
-                var key = line[..<eq].trimmingCharacters(in: " \t")
+                var key = line[..<eq].trimmingBlanks()
                 if key.hasPrefix("\""), key.hasSuffix("\""), key.count >= 2 { key = String(key.dropFirst().dropLast()) }
                 guard !key.isEmpty, !key.contains(Character(" ")) else { continue }
                 let path = current.isEmpty ? key : "\(current).\(key)"
@@ -63,15 +66,6 @@ struct TOMLLocator {
 
     private static func tableName(_ s: Substring) -> String {
         let end = s.firstIndex(of: "]") ?? s.endIndex
-        return s[..<end].trimmingCharacters(in: " \t")
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharacters(in set: String) -> String {
-        var start = startIndex, end = endIndex
-        while start < end, set.contains(self[start]) { start = index(after: start) }
-        while end > start, set.contains(self[index(before: end)]) { end = index(before: end) }
-        return String(self[start..<end])
+        return s[..<end].trimmingBlanks()
     }
 }

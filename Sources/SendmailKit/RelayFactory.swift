@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import MailMessage
 import MailPolicy
 import SMTPProtocol
 import SMTPTransport
@@ -74,12 +75,10 @@ enum RelayFactory {
     struct SecretError: Error, CustomStringConvertible { var description: String }
 
     static func readSecretFile(_ path: String, key: String = "password_file") throws -> [UInt8] {
-        switch Runtime.readFile(path) {
-        case .success(let text):
-            let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            var bytes = Array(line.utf8)
-            while bytes.last == 13 { bytes.removeLast() }
-            return bytes
+        switch Runtime.readBytes(path) {
+        case .success(let bytes):
+            // The first line, its LF or CRLF removed (by bytes: see TextLines).
+            return Array(TextLines.firstLine(bytes))
         case .failure(let e):
             throw SecretError(description: "cannot read \(key) \(path): \(String(cString: strerror(e.code)))")
         }
@@ -98,8 +97,6 @@ enum RelayFactory {
         }
         let status = pclose(p)
         guard status == 0 else { throw SecretError(description: "password_command exited with status \(status >> 8)") }
-        if let nl = out.firstIndex(of: 10) { out.removeSubrange(nl...) }
-        while out.last == 13 { out.removeLast() }
-        return out
+        return Array(TextLines.firstLine(out))
     }
 }

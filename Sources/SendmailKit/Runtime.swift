@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import MailMessage
 import MailPolicy
 import MailQueue
 
@@ -64,11 +65,7 @@ public struct Runtime: Sendable {
         }
         let identity = try SystemIdentity.current()
         let hostname = config.hostname ?? identity.fullyQualifiedHostName()
-        let mailname: String? = {
-            guard config.domain == nil, case .success(let t) = readFile("/etc/mailname") else { return nil }
-            let name = t.trimmingCharacters(in: " \t\r\n")
-            return name.isEmpty ? nil : name
-        }()
+        let mailname: String? = config.domain == nil ? mailname() : nil
         let domain = config.domain ?? mailname ?? hostname
         var localNames: Set<String> = ["localhost"]
         localNames.insert(String(identity.nodeName.split(separator: ".").first ?? ""))
@@ -79,8 +76,23 @@ public struct Runtime: Sendable {
                        log: MailLog(ident: config.syslogIdent, echo: verbose))
     }
 
-    /// Reads a whole (small) text file.
+    /// The first line of `/etc/mailname` (Debian's MTAs write `name\n`), trimmed as bytes, when
+    /// it is a host name; nil when it is absent, empty or not a name (a mailname that is not a
+    /// name would otherwise end up in every address and header).
+    static func mailname(path: String = "/etc/mailname") -> String? {
+        guard case .success(let bytes) = readBytes(path) else { return nil }
+        let name = String(decoding: TextLines.trimmed(TextLines.firstLine(bytes)), as: UTF8.self)
+        return HostName.isValid(name) ? name : nil
+    }
+
+    /// Reads a whole (small) text file, decoded as UTF-8 (invalid bytes become U+FFFD). Split
+    /// and trim its lines with `TextLines`, never with String's Character operations.
     static func readFile(_ path: String) -> Result<String, Errno> {
+        readBytes(path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Reads a whole (small) file, at most 16 MiB.
+    static func readBytes(_ path: String) -> Result<[UInt8], Errno> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { return .failure(Errno(code: errno)) }
         defer { close(fd) }
@@ -93,7 +105,7 @@ public struct Runtime: Sendable {
             out.append(contentsOf: chunk[0..<n])
             if out.count > 16 << 20 { return .failure(Errno(code: EFBIG)) }
         }
-        return .success(String(decoding: out, as: UTF8.self))
+        return .success(out)
     }
 }
 /// An errno value as an error.

@@ -117,7 +117,7 @@ struct SMTPServerMode {
     /// `FROM:<a@b> PARAMS` -> `a@b` ("" for `<>`).
     static func path(_ arg: String, keyword: String) -> String? {
         guard arg.uppercased().hasPrefix(keyword) else { return nil }
-        let rest = arg.dropFirst(keyword.count).trimmingCharacters(in: " ")
+        let rest = arg.dropFirst(keyword.count).trimmingBlanks()
         guard rest.hasPrefix("<"), let close = rest.firstIndex(of: ">") else { return nil }
         return String(rest[rest.index(after: rest.startIndex)..<close])
     }

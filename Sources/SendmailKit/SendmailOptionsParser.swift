@@ -1,3 +1,5 @@
+import MailMessage
+
 extension SendmailOptions {
     /// Letters that take an argument (glued or the next word), as in Postfix's option string
     /// `A:B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:r:q:tvx`; `q` is handled apart (glued only).
@@ -220,7 +222,7 @@ extension SendmailOptions {
 
     static func parseNotify(_ value: String) throws -> Notify {
         let words = value.lowercased().split(separator: ",", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: " ") }
+            .map { $0.trimmingBlanks() }
         if words == ["never"] { return .never }
         var s = false, d = false, f = false
         for w in words {
@@ -239,14 +241,5 @@ extension SendmailOptions {
         if value.utf8.contains(where: { $0 == 10 || $0 == 13 || $0 == 0 }) {
             throw UsageError("\(flag): the value must not contain a line break or NUL")
         }
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharacters(in set: String) -> String {
-        var start = startIndex, end = endIndex
-        while start < end, set.contains(self[start]) { start = index(after: start) }
-        while end > start, set.contains(self[index(before: end)]) { end = index(before: end) }
-        return String(self[start..<end])
     }
 }
