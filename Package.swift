@@ -38,7 +38,7 @@ let package = Package(
                 swiftSettings: swift5),
 
         // IO.
-        .target(name: "SMTPTransport", dependencies: ["SMTPProtocol", "CMailShim"], swiftSettings: swift5),
+        .target(name: "SMTPTransport", dependencies: ["MailMessage", "SMTPProtocol", "CMailShim"], swiftSettings: swift5),
         .target(name: "SMIME", dependencies: ["MailMessage", "CMailShim"], swiftSettings: swift5),
         .target(name: "MailQueue", dependencies: ["MailMessage", "CMailShim"], swiftSettings: swift5),
         .target(name: "SendmailKit",

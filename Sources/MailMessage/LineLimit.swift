@@ -25,14 +25,21 @@ public enum LineLimit {
     /// before its last white space within the limit (RFC 5322 2.2.3: unfolding gives the
     /// same value), or, where a word is longer than that, broken with CRLF + space after
     /// `maxOctets` octets (the value then unfolds with one added space, as Postfix's does).
-    /// A fold never leaves a line with nothing but the field name or white space on it.
+    ///
+    /// A line that starts with a field name (not with white space) keeps `Name:` whole on its
+    /// first line: a field name is never split (a name too long for one line is refused at
+    /// submission, `HeaderFolding.maxFieldNameOctets`; here it is broken as a last resort).
+    /// No line is left holding white space only; a line holding only `Name:` is made when
+    /// that alone saves the next word from being broken.
     public static func breakHeaderLine<C: Collection>(_ line: C) -> [UInt8] where C.Element == UInt8 {
         let b = Array(line)
         guard b.count > maxOctets else { return b }
+        func isWSP(_ x: UInt8) -> Bool { x == 32 || x == 9 }
         var out: [UInt8] = []
         out.reserveCapacity(b.count + b.count / maxOctets * 3 + 3)
-        // Where the field body starts on the first line (after `Name:`).
-        var contentStart = (b.firstIndex(of: 58) ?? -1) + 1
+        // Where the field body starts on the first line (after `Name:`); 0 for a continuation
+        // line, whose colons belong to the value.
+        var contentStart = isWSP(b[0]) ? 0 : (b.firstIndex(of: 58) ?? -1) + 1
         var start = 0
         var addedSpace = false
         while true {
@@ -42,16 +49,29 @@ public enum LineLimit {
                 out.append(contentsOf: b[start...])
                 return out
             }
+            // The last white space at which the line can be folded within the limit.
             var fold = start + room
-            while fold > start, b[fold] != 32, b[fold] != 9 { fold -= 1 }
+            while fold > start, !isWSP(b[fold]) { fold -= 1 }
             let lo = max(start, contentStart)
-            if fold > lo, b[lo..<fold].contains(where: { $0 != 32 && $0 != 9 }) {
+            let hasContent = fold > lo && b[lo..<fold].contains { !isWSP($0) }
+            // Only the name before it: worth it when the next word then fits on its own line.
+            var nameOnly = false
+            if !hasContent, contentStart > 0, fold >= contentStart, fold > start,
+               b[contentStart..<fold].allSatisfy(isWSP) {
+                var wordEnd = fold
+                while wordEnd < b.count, isWSP(b[wordEnd]) { wordEnd += 1 }
+                while wordEnd < b.count, !isWSP(b[wordEnd]) { wordEnd += 1 }
+                nameOnly = wordEnd - fold <= maxOctets
+            }
+            if hasContent || nameOnly {
                 out.append(contentsOf: b[start..<fold])
                 start = fold
                 addedSpace = false
             } else {
-                out.append(contentsOf: b[start..<(start + room)])
-                start += room
+                // No fold: a hard break, never inside `Name:` while it fits on the line.
+                let cut = start + room
+                out.append(contentsOf: b[start..<cut])
+                start = cut
                 addedSpace = true
             }
             out.append(13); out.append(10)
@@ -78,12 +98,24 @@ public enum LineLimit {
 }
 
 extension HeaderFolding {
+    /// The longest field name that fits on a line with its colon (RFC 5322 2.1.1, 2.2).
+    public static let maxFieldNameOctets = LineLimit.maxOctets - 1
+
+    /// The first field whose name is too long to be written on a line, if any: such a
+    /// message cannot be made valid without renaming the field, so it is refused.
+    public static func fieldNameTooLong(in block: HeaderBlock) -> HeaderField? {
+        block.fields.first { $0.name.utf8.count > maxFieldNameOctets }
+    }
+
     /// A field whose physical lines are all at most 998 octets: folded at white space near 78
     /// columns when a line is too long, then, if a word is still longer than the limit, broken
     /// as `LineLimit.breakHeaderLine` does. Other fields are returned untouched.
     public static func limitLineLength(_ field: HeaderField) -> HeaderField {
         let folded = foldIfTooLong(field)
         guard longestLine(of: folded) > LineLimit.maxOctets else { return folded }
+        // `Name:` must fit on its line; a longer name cannot be written at all (the caller
+        // refuses the message: `fieldNameTooLong`).
+        guard field.name.utf8.count <= maxFieldNameOctets else { return folded }
         let prefix = Array(field.name.utf8) + [58]
         let wire = prefix + folded.rawValue
         var out: [UInt8] = []

@@ -13,7 +13,9 @@ import Darwin
 public struct LineSplitter {
     private var pending: [UInt8] = []
     /// Lines longer than this are handed over in pieces (`isPartial == true` for all but the last).
-    public let maxPendingLine: Int
+    /// May be changed between calls to `feed` (a reader allows longer header lines than body
+    /// lines); it takes effect for the bytes fed next.
+    public var maxPendingLine: Int
     private var partialOpen = false
 
     public init(maxPendingLine: Int = 1 << 20) { self.maxPendingLine = maxPendingLine }

@@ -26,7 +26,7 @@ public final class QueueWriter {
     public init(spool: Spool, envelope: QueuedEnvelope) throws {
         self.spool = spool
         self.envelope = envelope
-        temporaryPath = spool.tmpDir + "/" + envelope.id
+        temporaryPath = Self.temporaryPath(of: envelope.id, in: spool)
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
             throw QueueError.system("cannot create queue file", path: temporaryPath, errno: errno, creating: true)
@@ -37,6 +37,12 @@ public final class QueueWriter {
         headerLength = record.count
         buffer.reserveCapacity(Self.bufferSize)
         buffer.append(contentsOf: record)
+    }
+
+    /// Where the writer of message `id` keeps it until the commit (known before it exists, so
+    /// that a signal handler can be told to remove it before it is created).
+    public static func temporaryPath(of id: String, in spool: Spool) -> String {
+        spool.tmpDir + "/" + id
     }
 
     /// Appends message bytes.
@@ -92,32 +98,87 @@ public final class QueueWriter {
     /// survives a crash or power loss; the caller may then report success.
     /// - Parameter update: final changes to the envelope's summary (body type, flags).
     public func commit(_ update: (inout QueuedEnvelope) -> Void = { _ in }) throws -> QueuedEnvelope {
+        try Self.commit([self], update: { _, e in update(&e) })[0]
+    }
+
+    /// Commits several queue files as one group (the copies of one submission): each is
+    /// completed and fsync'd in tmp/, then all are linked into messages/ and the folder is
+    /// fsync'd once. Until the last link and that fsync have succeeded, nothing is reported
+    /// committed: on any failure every copy already linked is unlinked again and all are
+    /// aborted, so the caller's error means that no copy is queued. Queue runs cannot take a
+    /// copy before the group is complete: each file stays under this writer's flock until the
+    /// end. (A crash between two links leaves the linked copies deliverable and the caller
+    /// without a success status: present-and-deliverable, never lost.)
+    /// - Parameter update: final changes to each envelope's summary, by index in `writers`.
+    /// - Returns: the committed envelopes, in the order of `writers`.
+    public static func commit(_ writers: [QueueWriter],
+                              update: (Int, inout QueuedEnvelope) -> Void = { _, _ in }) throws -> [QueuedEnvelope] {
+        try complete(writers, update: update)
+        return try link(writers)
+    }
+
+    /// The first half of `commit`: each file completed (summary written) and fsync'd in tmp/.
+    /// Nothing is visible to queue runs yet; on failure every writer is aborted.
+    public static func complete(_ writers: [QueueWriter],
+                                update: (Int, inout QueuedEnvelope) -> Void = { _, _ in }) throws {
+        do {
+            for (n, w) in writers.enumerated() { try w.complete { update(n, &$0) } }
+        } catch {
+            for w in writers { w.abort() }
+            throw error
+        }
+    }
+
+    /// The second half of `commit`, the commit point: every completed file linked into
+    /// messages/, the folder fsync'd once; all or none. Quick (no file data is written), so a
+    /// caller may hold signals back around it.
+    public static func link(_ writers: [QueueWriter]) throws -> [QueuedEnvelope] {
+        guard let spool = writers.first?.spool else { return [] }
+        var linked: [QueueWriter] = []
+        func undo() {
+            for w in linked { unlink(spool.messagePath(w.envelope.id)) }
+            for w in writers { w.abort() }
+        }
+        for w in writers {
+            let target = spool.messagePath(w.envelope.id)
+            // link(2) is atomic and never replaces an existing name.
+            if Glibc.link(w.temporaryPath, target) != 0 {
+                let e = errno
+                undo()
+                throw QueueError.system("cannot commit queue file", path: target, errno: e, creating: true)
+            }
+            linked.append(w)
+        }
+        do {
+            try fsyncDirectory(spool.messagesDir)
+        } catch {
+            undo()
+            throw error
+        }
+        // Committed. The tmp names go (a crash leaves them to the sweep), then the locks.
+        for w in writers {
+            unlink(w.temporaryPath)
+            close(w.fd)
+            w.fd = -1
+            w.finished = true
+        }
+        return writers.map(\.envelope)
+    }
+
+    /// Writes the rest of the message and its final summary, and fsyncs the file (still in
+    /// tmp/, still locked). On failure the caller aborts.
+    private func complete(_ update: (inout QueuedEnvelope) -> Void) throws {
         try flush()
         update(&envelope)
         envelope.size = bodyBytes
         let summary = Array(EnvelopeRecord.summaryLine(envelope).utf8)
         let written = summary.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(summaryOffset)) }
         if written != summary.count {
-            let e = errno
-            abort()
-            throw QueueError.system("cannot write", path: temporaryPath, errno: e)
+            throw QueueError.system("cannot write", path: temporaryPath, errno: written < 0 ? errno : EIO)
         }
         if fsync(fd) != 0 {
-            let e = errno
-            abort()
-            throw QueueError.system("cannot fsync", path: temporaryPath, errno: e)
+            throw QueueError.system("cannot fsync", path: temporaryPath, errno: errno)
         }
-        let target = spool.messagePath(envelope.id)
-        if renameNoReplace(temporaryPath, target) != 0 {
-            let e = errno
-            abort()
-            throw QueueError.system("cannot commit queue file", path: target, errno: e, creating: true)
-        }
-        close(fd)
-        fd = -1
-        finished = true
-        try fsyncDirectory(spool.messagesDir)
-        return envelope
     }
 
     /// Throws the message away (nothing was committed).
@@ -129,13 +190,4 @@ public final class QueueWriter {
     }
 
     deinit { abort() }
-}
-
-/// Moves `from` to `to`, failing with EEXIST instead of replacing an existing `to`:
-/// link(2) is atomic and never replaces, and the folder's fsync that follows makes the new
-/// name durable. The leftover tmp name is removed; if a crash leaves it, the sweep does.
-func renameNoReplace(_ from: String, _ to: String) -> Int32 {
-    if link(from, to) != 0 { return -1 }
-    unlink(from)
-    return 0
 }

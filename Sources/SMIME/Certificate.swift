@@ -79,7 +79,8 @@ public final class Certificate {
         guard let joined = sm_cms_x509_emails(pointer) else { return [] }
         defer { sm_cms_free(joined) }
         var seen = Set<String>()
-        return String(cString: joined).split(separator: "\n").map(String.init).filter { seen.insert($0).inserted }
+        // Split by bytes: an address ending in CR would join its "\n" separator into one Character.
+        return TextLines.lines(of: String(cString: joined)).filter { !$0.isEmpty && seen.insert($0).inserted }
     }
 
     /// Start of the validity period.

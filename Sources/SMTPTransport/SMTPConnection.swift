@@ -1,3 +1,4 @@
+import MailMessage
 import SMTPProtocol
 
 /// One connection to a relay: the socket, TLS once started, the reply parser and the trace.
@@ -44,7 +45,7 @@ final class SMTPConnection {
         while true {
             do {
                 if let reply = try parser.next() {
-                    if let trace { for line in reply.verbatim.split(separator: "\n", omittingEmptySubsequences: false) { trace(.received, String(line)) } }
+                    if let trace { for line in TextLines.lines(of: reply.verbatim) { trace(.received, line) } }
                     return reply
                 }
             } catch let error as ReplyParseError {

@@ -1,3 +1,4 @@
+import MailMessage
 import SMTPProtocol
 
 /// The one error of SMTPTransport (house rule 5): an extensible code, whether retrying later
@@ -128,7 +129,8 @@ public struct SMTPError: Error, CustomStringConvertible, Sendable {
 
 extension String {
     var replacingNewlines: String {
-        split(separator: "\n", omittingEmptySubsequences: false).joined(separator: " / ")
+        // By bytes: a line ending in CR followed by the "\n" joiner is one Character.
+        TextLines.lines(of: self).joined(separator: " / ")
     }
 }
 

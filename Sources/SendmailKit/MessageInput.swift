@@ -7,13 +7,22 @@ import MailMessage
 /// CRLF line by line, stray CRs replaced by spaces, a lone `.` ending the input unless
 /// `-i`/`-oi`. The header block is parsed in memory (bounded); the body is handed on in
 /// chunks as it arrives, so memory does not grow with the message.
+///
+/// A header line is never cut: one up to the whole header block's limit is parsed as one
+/// line (a 2 MiB field is a field, and what follows it is still header), and a header block
+/// over the limit refuses the message (exit 65). Body lines are handed on in pieces of at
+/// most `bodyPieceBytes`.
 final class MessageInput {
     /// Largest header block kept in memory.
     static let maxHeaderBytes = 16 << 20
+    /// Body lines longer than this are passed on in pieces (flagged as long lines).
+    static let bodyPieceBytes = 1 << 20
 
     private let fd: Int32
     private let ignoreDots: Bool
-    private var splitter = LineSplitter(maxPendingLine: 1 << 20)
+    private var splitter = LineSplitter(maxPendingLine: MessageInput.maxHeaderBytes)
+    /// Set when one header line is larger than the whole header block may be.
+    private var headerLineTooLong = false
     private var readBuffer = [UInt8](repeating: 0, count: 128 * 1024)
     private(set) var header = HeaderBlockParser()
     private var inHeader = true
@@ -40,11 +49,12 @@ final class MessageInput {
     func readHeader() throws {
         while inHeader && !ended {
             try readChunk()
-            if header.byteCount > Self.maxHeaderBytes {
+            if header.byteCount > Self.maxHeaderBytes || headerLineTooLong {
                 throw SubmissionError(.data, "the header block is larger than \(Self.maxHeaderBytes >> 20) MiB")
             }
         }
         header.finish()
+        splitter.maxPendingLine = Self.bodyPieceBytes
     }
 
     /// The next piece of the body (CRLF line ends), or nil at the end of the input.
@@ -90,11 +100,10 @@ final class MessageInput {
 
     private func handle(_ bytes: UnsafeBufferPointer<UInt8>, _ line: LineSplitter.Line) -> Bool {
         if inHeader {
-            if line.isPartial || line.isContinuation {
-                // A header line over 1 MiB: it cannot be a header field of any sane message.
-                inHeader = false
-                appendBody(bytes, partial: line.isPartial)
-                return true
+            if line.isPartial {
+                // Longer than the whole header block may be: refused by readHeader.
+                headerLineTooLong = true
+                return false
             }
             switch header.feed(bytes) {
             case .header: return true

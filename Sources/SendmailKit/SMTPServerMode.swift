@@ -20,7 +20,14 @@ struct SMTPServerMode {
         var sender: String?
         var recipients: [String] = []
         var queued: [String] = []
-        while let raw = input.readLine(limit: 4096) {
+        while let (raw, ending) = input.next(limit: 4096) {
+            if ending == .partial {
+                // A command line over the limit (RFC 5321 4.5.3.1.4: 512 octets): its rest
+                // is skipped, not taken for further commands.
+                while let (_, e) = input.next(limit: 4096), e == .partial {}
+                reply("500 5.5.2 Error: line too long")
+                continue
+            }
             let line = String(decoding: raw, as: UTF8.self)
             let verb = line.split(separator: " ", maxSplits: 1).first.map { $0.uppercased() } ?? ""
             let arg = line.count > verb.count ? String(line.dropFirst(verb.count + 1)) : ""
@@ -44,7 +51,11 @@ struct SMTPServerMode {
             case "DATA":
                 guard sender != nil, !recipients.isEmpty else { reply("503 5.5.1 Error: need RCPT command"); continue }
                 reply("354 End data with <CR><LF>.<CR><LF>")
-                reply(receive(sender: sender!, recipients: recipients, queued: &queued))
+                guard let answer = receive(sender: sender!, recipients: recipients, queued: &queued) else {
+                    finish(queued)  // the input ended inside DATA: that message is not queued
+                    return 0
+                }
+                reply(answer)
                 sender = nil
                 recipients = []
             case "RSET":
@@ -66,21 +77,36 @@ struct SMTPServerMode {
         return 0
     }
 
-    /// Reads DATA (dot-unstuffed) into an anonymous file and submits it.
-    private mutating func receive(sender: String, recipients: [String], queued: inout [String]) -> String {
+    /// Reads DATA into an anonymous file and submits it; returns the reply, or nil when the
+    /// input ended before the end of the data (nothing is queued then).
+    ///
+    /// Only CRLF "." CRLF ends the data (RFC 5321 4.1.1.4): a "." line reached or left by a
+    /// bare LF is content, so `\n.\n`, `\n.\r\n` and `\r\n.\n` cannot end one message and
+    /// smuggle the next (the 2023 SMTP smuggling attacks). Bare LFs end content lines and
+    /// stray CRs become spaces, as on the submission path (the file is read by `MessageInput`).
+    private mutating func receive(sender: String, recipients: [String], queued: inout [String]) -> String? {
         let path = rt.spool.tmpDir + "/bs-\(getpid())-\(queued.count)"
         try? rt.spool.prepare()
-        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         if fd >= 0 { unlink(path) }
         defer { if fd >= 0 { close(fd) } }
         var ok = fd >= 0
-        while let raw = input.readLine(limit: 1 << 20) {
-            if raw == [46] { break }
-            var line = raw
-            if line.first == 46 { line.removeFirst() }
-            line.append(contentsOf: [13, 10])
-            if ok { ok = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == line.count }
+        var scanner = DataTerminator()
+        var ended = false
+        while let (raw, ending) = input.next(limit: 1 << 20) {
+            switch scanner.take(raw, ending: ending) {
+            case .end:
+                ended = true
+            case .content(let drop):
+                if ok {
+                    var piece = Array(raw.dropFirst(drop))
+                    if ending == .crlf || ending == .lf { piece += [13, 10] }
+                    ok = writeAll(fd, piece)
+                }
+            }
+            if ended { break }
         }
+        guard ended else { return nil }
         guard ok else { return "451 4.3.0 Error: cannot write the message" }
         lseek(fd, 0, SEEK_SET)
         var o = options
@@ -95,7 +121,7 @@ struct SMTPServerMode {
             return "250 2.0.0 Ok: queued as \(outcome.envelope.id)"
         } catch {
             let code = ExitCodes.code(for: error)
-            let text = "\(error)".split(separator: "\n").first.map(String.init) ?? "error"
+            let text = TextLines.lines(of: "\(error)").first ?? "error"
             switch code {
             case .tempFail, .ioErr, .cantCreate: return "451 4.3.0 \(text)"
             default: return "554 5.7.0 \(text)"
@@ -123,35 +149,13 @@ struct SMTPServerMode {
     }
 }
 
-/// Lines from a file descriptor, CRLF or LF, bounded.
-struct LineReader {
-    let fd: Int32
-    private var buffer: [UInt8] = []
-    private var start = 0
-    private var eof = false
-    init(fd: Int32) { self.fd = fd }
-
-    mutating func readLine(limit: Int) -> [UInt8]? {
-        while true {
-            if let nl = buffer[start...].firstIndex(of: 10) {
-                var end = nl
-                if end > start, buffer[end - 1] == 13 { end -= 1 }
-                let line = Array(buffer[start..<end])
-                start = nl + 1
-                if start > 65536 { buffer.removeSubrange(0..<start); start = 0 }
-                return line
-            }
-            if eof || buffer.count - start > limit {
-                guard start < buffer.count else { return nil }
-                let line = Array(buffer[start...])
-                buffer.removeAll(); start = 0
-                return line
-            }
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { eof = true; continue }
-            buffer.append(contentsOf: chunk[0..<n])
-        }
+/// Writes all of `bytes` to `fd`; false on an error.
+private func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    var off = 0
+    while off < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, bytes.count - off) }
+        if n < 0 { if errno == EINTR { continue }; return false }
+        off += n
     }
+    return true
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import MailMessage
 import MailPolicy
 import MailQueue
 
@@ -51,7 +52,7 @@ public enum SendmailCommand {
                 return try runQueue(run, rt, verbose: options.verbose)
             }
         } catch {
-            for line in "\(error)".split(separator: "\n") { Stderr.write("\(program): \(line)\n") }
+            for line in TextLines.lines(of: "\(error)") where !line.isEmpty { Stderr.write("\(program): \(line)\n") }
             return ExitCodes.code(for: error).rawValue
         }
     }

@@ -23,6 +23,10 @@ public enum Submission {
     }
 
     public static func submit(_ options: SendmailOptions, runtime rt: Runtime, inputFD: Int32 = 0) throws -> Outcome {
+        // Before anything is read: a signal from now on exits 75 (nothing queued) or, once
+        // the message is committed, 0; never kills the submission outright.
+        SignalCleanup.arm()
+        defer { SignalCleanup.disarm() }
         // Usage problems are found before the input is read, so the caller keeps the message.
         if !options.extractRecipients && options.recipients.isEmpty {
             throw SubmissionError(.usage, "no recipients: give addresses as arguments or use -t")
@@ -45,6 +49,10 @@ public enum Submission {
         let input = MessageInput(fd: inputFD, ignoreDots: options.ignoreDots)
         try input.readHeader()
         let parsed = input.header.block
+        if let f = HeaderFolding.fieldNameTooLong(in: parsed) {
+            throw SubmissionError(.data, "a header field name is \(f.name.utf8.count) octets long (\"\(f.name.prefix(24))...\"); "
+                                  + "at most \(HeaderFolding.maxFieldNameOctets) fit on a line with its colon (RFC 5322 2.1.1)")
+        }
         let resolver = try LocalResolver.make(rt, noAliases: options.noAliases)
         let (recipients, warnings) = try SubmissionRules.recipients(
             argv: options.recipients, header: parsed, extract: options.extractRecipients,
@@ -75,10 +83,6 @@ public enum Submission {
         }
         let transform = copies.map { c in c.contains { $0.signRule != nil || !$0.encryptTo.isEmpty } || c.count > 1 } ?? false
 
-        // Armed before the file exists, so that no instant is left in which a signal could
-        // leave it behind.
-        SignalCleanup.arm(rt.spool.tmpDir + "/" + id, committedPath: rt.spool.messagePath(id))
-        defer { SignalCleanup.disarm() }
         let committed: [QueuedEnvelope]
         if transform, let copies {
             committed = try writeCopies(copies, envelope: envelope, header: header, input: input, options: options, runtime: rt)
@@ -97,14 +101,18 @@ public enum Submission {
     /// The usual path: one queue file, the body streamed straight into it.
     static func writeSingle(_ envelope: QueuedEnvelope, header: HeaderBlock, input: MessageInput,
                             options: SendmailOptions, runtime rt: Runtime) throws -> QueuedEnvelope {
+        SignalCleanup.track(QueueWriter.temporaryPath(of: envelope.id, in: rt.spool))
         let writer = try QueueWriter(spool: rt.spool, envelope: envelope)
         do {
             try writer.append(header.wireBytes)
             try writer.append([13, 10])
             while let chunk = try input.nextBodyChunk() { try writer.append(chunk) }
-            let committed = try writer.commit { summarize(&$0, input: input, header: header, options: options) }
-            SignalCleanup.markCommitted()
-            return committed
+            try QueueWriter.complete([writer]) { _, e in summarize(&e, input: input, header: header, options: options) }
+            return try SignalCleanup.whileBlocked {
+                let committed = try QueueWriter.link([writer])[0]
+                SignalCleanup.markCommitted()
+                return committed
+            }
         } catch {
             writer.abort()
             throw error
@@ -113,12 +121,14 @@ public enum Submission {
 
     /// The S/MIME path: the canonical message goes to an anonymous file in tmp/, then each
     /// planned copy is produced from it (signed and/or encrypted) into its own queue file.
-    /// All copies are committed together at the end; a failure before that queues nothing.
+    /// All copies are committed as one group at the end (`QueueWriter.complete`, then `link`
+    /// with the signals held back): a failure anywhere, the last link included, queues none.
     /// Returns the committed envelopes, in the order of `copies`.
     static func writeCopies(_ copies: [PlannedCopy], envelope: QueuedEnvelope, header: HeaderBlock, input: MessageInput,
                             options: SendmailOptions, runtime rt: Runtime) throws -> [QueuedEnvelope] {
         let scratch = rt.spool.tmpDir + "/" + envelope.id + ".in"
-        let fd = open(scratch, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        SignalCleanup.track(scratch)
+        let fd = open(scratch, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw QueueError(.cannotCreate, "cannot create \(scratch): \(String(cString: strerror(errno)))") }
         unlink(scratch)  // anonymous from now on: nothing to clean up after a crash
         defer { close(fd) }
@@ -144,6 +154,7 @@ public enum Submission {
             }
             let wanted = Set(copy.recipients)
             e.recipients = envelope.recipients.filter { wanted.contains($0.address) }
+            SignalCleanup.track(QueueWriter.temporaryPath(of: e.id, in: rt.spool))
             let writer = try QueueWriter(spool: rt.spool, envelope: e)
             writers.append(writer)
             if let protection = try app.protection(for: copy) {
@@ -156,18 +167,18 @@ public enum Submission {
                 try writer.appendDirectly { out in try copyFile(fd, to: out) }
             }
         }
-        var committed: [QueuedEnvelope] = []
-        for (n, w) in writers.enumerated() {
+        try QueueWriter.complete(writers) { n, e in
+            summarize(&e, input: input, header: header, options: options)
             let protected = copies[n].signRule != nil || !copies[n].encryptTo.isEmpty
-            let e = try w.commit { e in
-                summarize(&e, input: input, header: header, options: options)
-                if protected { e.bodyType = .sevenBit; e.hasLongLines = false; e.hasNUL = false }
-            }
-            if n == 0 { SignalCleanup.markCommitted() }
-            committed.append(e)
-            log(e, runtime: rt)
+            if protected { e.bodyType = .sevenBit; e.hasLongLines = false; e.hasNUL = false }
+        }
+        let committed = try SignalCleanup.whileBlocked {
+            let group = try QueueWriter.link(writers)
+            SignalCleanup.markCommitted()
+            return group
         }
         writers.removeAll()
+        for e in committed { log(e, runtime: rt) }
         return committed
     }
 

@@ -14,113 +14,11 @@ import Glibc
 /// only if it is not (a caller that sees 75 submits again, so a queued message reported as a
 /// failure is delivered twice).
 final class SignalWindowTests: SealmailTestCase {
-    static let shimSource = #"""
-    #define _GNU_SOURCE
-    #include <dlfcn.h>
-    #include <fcntl.h>
-    #include <stdlib.h>
-    #include <string.h>
-    #include <sys/stat.h>
-    #include <unistd.h>
-
-    static void mark(const char *what) {
-        const char *m = getenv("SEALMAIL_SHIM_MARK");
-        if (!m) return;
-        int fd = open(m, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        if (fd >= 0) { (void)!write(fd, what, strlen(what)); close(fd); }
-    }
-
-    /* SEALMAIL_SHIM_PAUSE=dirfsync|filefsync|flock selects the call that pauses. */
-    static int pausing(const char *what) {
-        const char *p = getenv("SEALMAIL_SHIM_PAUSE");
-        return p && strcmp(p, what) == 0;
-    }
-
-    /* SEALMAIL_SHIM_TRACE=path: append the name of each durability-relevant call. */
-    static void trace(const char *what) {
-        const char *t = getenv("SEALMAIL_SHIM_TRACE");
-        if (!t) return;
-        int fd = open(t, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        if (fd >= 0) { (void)!write(fd, what, strlen(what)); (void)!write(fd, "\n", 1); close(fd); }
-    }
-
-    static const char *kind_of(int fd) {
-        struct stat st;
-        if (fstat(fd, &st) != 0) return "badfd";
-        return S_ISDIR(st.st_mode) ? "dirfsync" : "filefsync";
-    }
-
-    int fsync(int fd) {
-        static int (*real)(int);
-        if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-        struct stat st;
-        if (fstat(fd, &st) == 0) {
-            const char *kind = S_ISDIR(st.st_mode) ? "dirfsync" : "filefsync";
-            trace(kind);
-            if (pausing(kind)) { mark(kind); sleep(5); }
-        }
-        return real(fd);
-    }
-
-    int fdatasync(int fd) {
-        static int (*real)(int);
-        if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-        trace(kind_of(fd));
-        return real(fd);
-    }
-
-    int link(const char *a, const char *b) {
-        static int (*real)(const char *, const char *);
-        if (!real) real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "link");
-        trace("link");
-        return real(a, b);
-    }
-
-    int linkat(int d1, const char *a, int d2, const char *b, int flags) {
-        static int (*real)(int, const char *, int, const char *, int);
-        if (!real) real = (int (*)(int, const char *, int, const char *, int))dlsym(RTLD_NEXT, "linkat");
-        trace("link");
-        return real(d1, a, d2, b, flags);
-    }
-
-    int rename(const char *a, const char *b) {
-        static int (*real)(const char *, const char *);
-        if (!real) real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
-        trace("rename");
-        return real(a, b);
-    }
-
-    int renameat2(int d1, const char *a, int d2, const char *b, unsigned int flags) {
-        static int (*real)(int, const char *, int, const char *, unsigned int);
-        if (!real) real = (int (*)(int, const char *, int, const char *, unsigned int))dlsym(RTLD_NEXT, "renameat2");
-        trace("rename");
-        return real(d1, a, d2, b, flags);
-    }
-
-    int flock(int fd, int op) {
-        static int (*real)(int, int);
-        if (!real) real = (int (*)(int, int))dlsym(RTLD_NEXT, "flock");
-        if (pausing("flock")) { mark("flock"); sleep(5); }
-        return real(fd, op);
-    }
-    """#
-
     var shim = ""
 
     override func setUpWithError() throws {
         try super.setUpWithError()
-        let compilers: [String] = ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang"]
-        let cc = compilers.first { access($0, X_OK) == 0 }
-        guard let cc else { throw XCTSkip("no C compiler to build the LD_PRELOAD shim") }
-        let source = dir + "/shim.c"
-        shim = dir + "/shim.so"
-        try writeText(source, Self.shimSource)
-        let r = try Child(cc, ["-shared", "-fPIC", "-O1", "-o", shim, source, "-ldl"],
-                          environment: childEnvironment(), outputDir: dir).wait()
-        guard r.status == 0 else {
-            XCTFail("cannot build the LD_PRELOAD shim with \(cc): \(r.stderrText)")
-            throw HarnessError("shim build failed")
-        }
+        shim = try LibcShim.build(in: dir)
     }
 
     /// Submits a small message with the shim pausing in `call`, sends `sig` once the pause
@@ -186,5 +84,24 @@ final class SignalWindowTests: SealmailTestCase {
         let r = try submitAndSignal(pausing: "flock")
         XCTAssertEqual(r.termination, Termination(exitStatus: 75, signal: nil), r.stderrText)
         assertNothingQueued("after SIGTERM between creating tmp/ID and arming the signal handlers")
+    }
+
+    /// Killed while waiting for its input (nothing read yet): exit 75, so the caller knows the
+    /// message was not queued (b5b1990 armed the handler only later and died by the signal).
+    func testSIGTERMWhileWaitingForInputExits75() throws {
+        let child = try startSealmail(["-odq", "-t"])
+        // Wait until it blocks in read(2) on stdin: /proc/PID/syscall starts "0 0x0" (x86_64).
+        let deadline = Date().addingTimeInterval(20)
+        var waiting = false
+        while !waiting && Date() < deadline {
+            let text = (try? String(contentsOfFile: "/proc/\(child.pid)/syscall", encoding: .utf8)) ?? ""
+            waiting = text.hasPrefix("0 0x0 ")
+            if !waiting { usleep(2_000) }
+        }
+        XCTAssertTrue(waiting, "sealmail never blocked reading stdin")
+        child.kill(SIGTERM)
+        let r = child.wait()
+        XCTAssertEqual(r.termination, Termination(exitStatus: 75, signal: nil), r.stderrText)
+        assertNothingQueued("after SIGTERM before any input")
     }
 }
