@@ -57,7 +57,7 @@ let package = Package(
         // Real peers for the tests (aiosmtpd, gpgsm, openssl): started and stopped by pid.
         .target(name: "PeerTestSupport", swiftSettings: swift5),
 
-        .testTarget(name: "MailMessageTests", dependencies: ["MailMessage"], swiftSettings: swift5),
+        .testTarget(name: "MailMessageTests", dependencies: ["MailMessage"], exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"], swiftSettings: swift5),
         .testTarget(name: "SMTPTransportTests",
                     dependencies: ["SMTPTransport", "SMTPTestSupport", "PeerTestSupport"], swiftSettings: swift5),

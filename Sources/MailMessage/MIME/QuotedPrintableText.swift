@@ -1,0 +1,141 @@
+/// Streaming quoted-printable (RFC 2045 6.7) for MIME bodies: lines of at most 76
+/// characters (soft breaks `=` CRLF), `=`, controls and 8-bit octets as `=XX`, a space or tab
+/// before a line end encoded. Feed any number of chunks, then `finish`.
+///
+/// Text mode (the default): CRLF, or a bare LF, in the input is a line break of the text and
+/// comes out as CRLF; a bare CR is encoded. Binary mode: CR and LF are data, encoded as
+/// `=0D` `=0A`, so the decoded bytes are exactly the input (RFC 2045 6.7 rule 4).
+///
+/// With `protectingLineStarts`, an `F` or a `.` that would begin an output line is encoded
+/// too, so no line of the result starts with `From ` or is a lone `.` (RFC 8551 3.1.4,
+/// RFC 3676 4.4): the text survives mbox storage and gateways unchanged, which a signature
+/// over it needs.
+public struct QuotedPrintableEncoder {
+    static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+    private var line: [UInt8] = []
+    private var pendingCR = false
+    private let binary: Bool
+    private let protectingLineStarts: Bool
+
+    public init(binary: Bool = false, protectingLineStarts: Bool = true) {
+        self.binary = binary
+        self.protectingLineStarts = protectingLineStarts
+        line.reserveCapacity(80)
+    }
+
+    /// Encodes `chunk`, appending finished lines to `out`.
+    public mutating func encode(_ chunk: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        for byte in chunk {
+            if binary { put(byte, into: &out); continue }
+            if pendingCR {
+                pendingCR = false
+                if byte == 10 { hardBreak(into: &out); continue }
+                put(13, into: &out)
+            }
+            if byte == 13 { pendingCR = true; continue }
+            if byte == 10 { hardBreak(into: &out); continue }
+            put(byte, into: &out)
+        }
+    }
+
+    /// Encodes `chunk` (an array), as `encode(_:into:)`.
+    public mutating func encode(_ chunk: [UInt8], into out: inout [UInt8]) {
+        chunk.withUnsafeBytes { encode($0, into: &out) }
+    }
+
+    /// Ends the input. The last line gets no line break unless the input ended with one.
+    public mutating func finish(into out: inout [UInt8]) {
+        if pendingCR { pendingCR = false; put(13, into: &out) }
+        flushLine(into: &out)
+    }
+
+    /// A whole buffer, text mode.
+    public static func encode<C: Collection>(_ bytes: C, protectingLineStarts: Bool = true) -> [UInt8] where C.Element == UInt8 {
+        var e = QuotedPrintableEncoder(protectingLineStarts: protectingLineStarts)
+        var out: [UInt8] = []
+        e.encode(Array(bytes), into: &out)
+        e.finish(into: &out)
+        return out
+    }
+
+    private mutating func put(_ byte: UInt8, into out: inout [UInt8]) {
+        let plain = (byte >= 33 && byte <= 126 && byte != 61) || byte == 32 || byte == 9
+        let encode = !plain || (protectingLineStarts && line.isEmpty && (byte == 70 || byte == 46))
+        let width = encode ? 3 : 1
+        if line.count + width > 75 { softBreak(into: &out) }
+        if encode {
+            line += [61, Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 15)]]
+        } else {
+            line.append(byte)
+        }
+    }
+
+    private mutating func softBreak(into out: inout [UInt8]) {
+        out += line
+        out += [61, 13, 10]
+        line.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func hardBreak(into out: inout [UInt8]) {
+        flushLine(into: &out)
+        out.append(13); out.append(10)
+    }
+
+    /// Moves the current line to `out`, a trailing space or tab encoded.
+    private mutating func flushLine(into out: inout [UInt8]) {
+        if let last = line.last, last == 32 || last == 9 {
+            line.removeLast()
+            if line.count + 3 > 75 { softBreak(into: &out) }
+            line += [61, Self.hexDigits[Int(last >> 4)], Self.hexDigits[Int(last & 15)]]
+        }
+        out += line
+        line.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Quoted-printable decoding (RFC 2045 6.7), lenient as RFC 2045 6.7 (note 1) suggests: a
+/// malformed `=` sequence is kept as it is; trailing white space on a line is dropped; line
+/// breaks come out as CRLF.
+public enum QuotedPrintableDecoder {
+    public static func decode<C: Collection>(_ text: C) -> [UInt8] where C.Element == UInt8 {
+        let b = Array(text)
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
+        var lineStart = 0
+        while lineStart <= b.count {
+            var end = lineStart
+            while end < b.count, b[end] != 10 { end += 1 }
+            var contentEnd = end
+            if contentEnd > lineStart, b[contentEnd - 1] == 13 { contentEnd -= 1 }
+            while contentEnd > lineStart, b[contentEnd - 1] == 32 || b[contentEnd - 1] == 9 { contentEnd -= 1 }
+            var soft = false
+            var i = lineStart
+            while i < contentEnd {
+                let c = b[i]
+                if c == 61 {
+                    if i + 1 == contentEnd { soft = true; break }
+                    if i + 2 < contentEnd, let hi = hexValue(b[i + 1]), let lo = hexValue(b[i + 2]) {
+                        out.append(hi << 4 | lo)
+                        i += 3
+                        continue
+                    }
+                }
+                out.append(c)
+                i += 1
+            }
+            if end >= b.count { break }
+            if !soft { out.append(13); out.append(10) }
+            lineStart = end + 1
+        }
+        return out
+    }
+
+    static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: return c - 48
+        case 65...70: return c - 55
+        case 97...102: return c - 87
+        default: return nil
+        }
+    }
+}
