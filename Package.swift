@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "SMIME", targets: ["SMIME"]),
         .library(name: "MailQueue", targets: ["MailQueue"]),
         .library(name: "MailPolicy", targets: ["MailPolicy"]),
+        // The library face: compose, protect, send and queue mail from Swift code.
+        .library(name: "Sealmail", targets: ["Sealmail"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,6 +43,9 @@ let package = Package(
         .target(name: "SMTPTransport", dependencies: ["MailMessage", "SMTPProtocol", "CMailShim"], swiftSettings: swift5),
         .target(name: "SMIME", dependencies: ["MailMessage", "CMailShim"], swiftSettings: swift5),
         .target(name: "MailQueue", dependencies: ["MailMessage", "CMailShim"], swiftSettings: swift5),
+        .target(name: "Sealmail",
+                dependencies: ["MailMessage", "SMTPProtocol", "SMTPTransport", "SMIME", "MailQueue"],
+                swiftSettings: swift5),
         .target(name: "SendmailKit",
                 dependencies: ["MailMessage", "MailPolicy", "MailQueue", "SMTPProtocol", "SMTPTransport", "SMIME"],
                 swiftSettings: swift5),
@@ -67,6 +72,7 @@ let package = Package(
         .testTarget(name: "SendmailKitTests", dependencies: ["SendmailKit"], swiftSettings: swift5),
         .testTarget(name: "DeliveryTests",
                     dependencies: ["SendmailKit", "SMTPTestSupport"], swiftSettings: swift5),
+        .testTarget(name: "SealmailTests", dependencies: ["Sealmail", "PeerTestSupport", "SMTPTestSupport"], swiftSettings: swift5),
         .testTarget(name: "IntegrationTests",
                     dependencies: ["SendmailKit", "SMTPTestSupport", "PeerTestSupport"], swiftSettings: swift5),
     ]

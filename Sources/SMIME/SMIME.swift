@@ -32,3 +32,14 @@
 /// - RFC 9788 support is the sending side only (`hp="clear"/"cipher"`, `HP-Outer`, outer
 ///   `Subject: [...]`), plus `protected-headers="v1"` for older clients.
 public enum SMIMEModule {}
+
+// The OpenSSL objects behind these classes are never changed after they are loaded (X509,
+// EVP_PKEY and X509_CRL are reference counted and only read; OpenSSL 3 allows that from any
+// thread), and the classes expose no mutable state but SigningIdentity.encryptionCertificate,
+// which is set before an identity is shared. So they may cross concurrency domains: a
+// `Mail` carrying a signer and certificates is Sendable.
+extension Certificate: @unchecked Sendable {}
+extension PrivateKey: @unchecked Sendable {}
+extension RevocationList: @unchecked Sendable {}
+extension SigningIdentity: @unchecked Sendable {}
+extension TrustSettings: @unchecked Sendable {}

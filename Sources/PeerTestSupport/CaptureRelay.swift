@@ -1,24 +1,27 @@
 import Foundation
-import PeerTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// One message as the relay received it: the envelope and the DATA bytes.
-struct CapturedMessage {
-    var mailFrom: String
-    var rcptTos: [String]
-    var data: [UInt8]
-    var text: String { String(decoding: data, as: UTF8.self) }
+public struct CapturedMessage {
+    public var mailFrom: String
+    public var rcptTos: [String]
+    public var data: [UInt8]
+    /// The client's port: one per connection (connection reuse shows as repeated peers).
+    public var peer: Int
+    /// The RCPT parameters the relay saw (NOTIFY=..., ORCPT=...), all recipients together.
+    public var rcptOptions: [String]
+    public var text: String { String(decoding: data, as: UTF8.self) }
 
     /// The header block (up to the first empty line), for field checks.
-    var headerText: String {
+    public var headerText: String {
         guard let r = data.firstRange(of: Array("\r\n\r\n".utf8)) else { return text }
         return String(decoding: data[..<r.lowerBound], as: UTF8.self)
     }
 
     /// Values of the header fields called `name` (case-insensitive; unfolded).
-    func fields(_ name: String) -> [String] {
+    public func fields(_ name: String) -> [String] {
         let unfolded = headerText.replacingOccurrences(of: "\r\n\t", with: " ").replacingOccurrences(of: "\r\n ", with: " ")
         return unfolded.components(separatedBy: "\r\n").compactMap { line in
             guard let colon = line.firstIndex(of: ":"),
@@ -31,40 +34,42 @@ struct CapturedMessage {
 /// aiosmtpd (Tests/peers/smtp_capture.py, run with /usr/bin/python3) on a free port of
 /// 127.0.0.1: a relay no one here wrote, which keeps every message it accepts as a JSON file
 /// with its envelope. Started per test class and stopped by pid.
-final class CaptureRelay {
-    let server: PeerProcess
-    let outDir: String
-    var port: UInt16 { server.port }
+public final class CaptureRelay {
+    public let server: PeerProcess
+    public let outDir: String
+    public var port: UInt16 { server.port }
 
-    /// The capture script, found from this file's path (Tests/IntegrationTests/Support/..).
+    /// The capture script, found from this file's path (Sources/PeerTestSupport/..).
     static let script: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("peers/smtp_capture.py").path
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Tests/peers/smtp_capture.py").path
 
+    /// - Parameter delay: seconds each reply to MAIL, RCPT and end of DATA waits (a slow relay).
     /// - Throws: `PeerUnavailable` without aiosmtpd; `PeerError` when it does not start.
-    init() throws {
+    public init(delay: Double = 0) throws {
         try Peers.requirePythonModule("aiosmtpd", package: "python3-aiosmtpd")
         guard FileManager.default.fileExists(atPath: Self.script) else { throw PeerError("missing \(Self.script)") }
         var template = Array(((ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/sealmail-relay-XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw HarnessError("mkdtemp: \(errnoText())") }
+        guard let made = mkdtemp(&template) else { throw PeerError("mkdtemp: \(String(cString: strerror(errno)))") }
         outDir = String(cString: made)
         let port = PeerProcess.freePort()
-        server = try PeerProcess(executable: Peers.python, arguments: [Self.script, "\(port)", outDir], port: port)
+        server = try PeerProcess(executable: Peers.python, arguments: [Self.script, "\(port)", outDir] + (delay > 0 ? ["\(delay)"] : []),
+                                 port: port)
     }
 
-    func stop() {
+    public func stop() {
         server.stop()
         try? FileManager.default.removeItem(atPath: outDir)
     }
 
     /// Forgets what was captured so far (between tests; the server is idle then).
-    func clear() {
+    public func clear() {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: outDir)) ?? [] {
             unlink(outDir + "/" + name)
         }
     }
 
     /// Every message captured so far, in arrival order.
-    func messages() throws -> [CapturedMessage] {
+    public func messages() throws -> [CapturedMessage] {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: outDir)) ?? [])
             .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted()
         return try names.map { name in
@@ -72,14 +77,15 @@ final class CaptureRelay {
             guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
                   let from = object["mail_from"] as? String, let rcpts = object["rcpt_tos"] as? [String],
                   let b64 = object["data"] as? String, let bytes = Data(base64Encoded: b64) else {
-                throw HarnessError("\(name): not a capture record")
+                throw PeerError("\(name): not a capture record")
             }
-            return CapturedMessage(mailFrom: from, rcptTos: rcpts, data: Array(bytes))
+            return CapturedMessage(mailFrom: from, rcptTos: rcpts, data: Array(bytes), peer: object["peer"] as? Int ?? 0,
+                                   rcptOptions: object["rcpt_options"] as? [String] ?? [])
         }
     }
 
     /// Waits until at least `count` messages arrived (a background delivery), then returns all.
-    func waitForMessages(_ count: Int, timeout: Double = 20) throws -> [CapturedMessage] {
+    public func waitForMessages(_ count: Int, timeout: Double = 20) throws -> [CapturedMessage] {
         let deadline = Date().addingTimeInterval(timeout)
         var got = try messages()
         while got.count < count && Date() < deadline {
