@@ -105,27 +105,34 @@ extension SMTPClientStateMachine {
         guard var tx = transaction else { return invalidTransaction("no transaction") }
         var bytes: [UInt8] = []
         var trace: [String] = []
-        let end = tx.pipelined ? tx.commands.count : min(tx.next + 1, tx.commands.count)
-        var wait = SMTPWait.command
+        let end = groupEnd(tx)
         while tx.next < end {
             let (expect, output) = tx.commands[tx.next]
             bytes += output.bytes
             trace += output.trace
             tx.pending.append(expect)
             tx.next += 1
-            switch expect {
-            case .rset: wait = .command
-            case .mail: wait = .mail
-            case .rcpt: wait = .rcpt
-            case .data: wait = .dataInitiation
-            }
-        }
-        // RFC 2920 3.1: the first reply to wait for is that of the first command in the group.
-        if tx.pipelined, let first = tx.pending.first {
-            wait = first == .rset ? .command : .mail
         }
         transaction = tx
-        return .send(SMTPOutput(bytes: bytes, trace: trace), wait)
+        // RFC 2920 3.1: the first reply to wait for is that of the first command in the group.
+        return .send(SMTPOutput(bytes: bytes, trace: trace), waitFor(tx.pending[0]))
+    }
+
+    /// Where the next group ends: one command without pipelining; with it, as many as fit the
+    /// window (`SMTPPipeliningWindow`), at least one.
+    private func groupEnd(_ tx: TransactionState) -> Int {
+        let count = tx.commands.count
+        guard tx.pipelined else { return min(tx.next + 1, count) }
+        let window = configuration.pipeliningWindow
+        var end = tx.next
+        var octets = 0
+        while end < count, end - tx.next < window.commands {
+            let size = tx.commands[end].1.bytes.count
+            if end > tx.next, octets + size > window.octets { break }
+            octets += size
+            end += 1
+        }
+        return end
     }
 
     mutating func receiveTransaction(_ reply: SMTPReply) -> SMTPClientAction {
@@ -171,7 +178,8 @@ extension SMTPClientStateMachine {
         }
     }
 
-    /// All replies so far are in (non-pipelined: the one command; pipelined: the group).
+    /// All replies so far are in (non-pipelined: the one command; pipelined: the group): the
+    /// next command or group, unless MAIL was refused or DATA would follow with no recipient.
     private mutating func afterGroup() -> SMTPClientAction {
         guard var tx = transaction else { return invalidTransaction("no transaction") }
         let mailOK = tx.mailReply?.isPositive ?? true

@@ -216,7 +216,8 @@ public final class SMTPClient: @unchecked Sendable {
         }
         return SMTPSessionConfiguration(heloName: relay.heloName, tls: relay.tls, auth: relay.auth,
                                         credentials: credentials, allowPlaintextAuth: relay.allowPlaintextAuth,
-                                        usePipelining: relay.usePipelining, useChunking: relay.useChunking)
+                                        usePipelining: relay.usePipelining, useChunking: relay.useChunking,
+                                        pipeliningWindow: relay.pipeliningWindow)
     }
 
     private func nonce() throws -> String {

@@ -111,6 +111,8 @@ public struct SMTPRelay: @unchecked Sendable {
     public var timeouts = SMTPTimeouts()
     /// Use PIPELINING when offered (RFC 2920).
     public var usePipelining = true
+    /// How many pipelined commands go out before their replies are read (RFC 2920 3.1).
+    public var pipeliningWindow = SMTPPipeliningWindow()
     /// Use BDAT when CHUNKING is offered (RFC 3030).
     public var useChunking = true
 

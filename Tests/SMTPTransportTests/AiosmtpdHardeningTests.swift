@@ -1,0 +1,167 @@
+import Foundation
+import XCTest
+import PeerTestSupport
+import SMTPProtocol
+@testable import SMTPTransport
+
+/// The client against stock aiosmtpd servers (Debian's python3-aiosmtpd, nothing here wrote
+/// them), and what arrives checked with Python's email package:
+/// - `pipelining`: 8BITMIME and PIPELINING (added to EHLO by the handler), no SMTPUTF8, no
+///   limit on recipients per transaction, RCPT replies that echo the address (as Sendmail's
+///   do) and 4 KiB socket buffers (a slow link's window); it writes each reply with
+///   `drain()`, so a client that writes on without reading blocks it, and then itself;
+/// - `sevenbit`: neither 8BITMIME nor SMTPUTF8 (`decode_data=True`): data with any 8-bit octet
+///   is refused with `500 Error: strict ASCII mode`;
+/// - `eightbit`: 8BITMIME without SMTPUTF8.
+/// Each server records a message as JSON (MAIL parameters, recipients, data in base64).
+final class AiosmtpdHardeningTests: XCTestCase {
+    static let python = Peers.python
+    static var servers: [String: PeerProcess] = [:]
+    static var directory = ""
+    static var setupError: Error?
+
+    static let script = """
+import base64, json, os, socket, sys, threading
+from aiosmtpd.controller import Controller
+
+port, mode, outdir = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+
+class Handler:
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if mode == "pipelining":
+            responses.insert(len(responses) - 1, "250-PIPELINING")
+            # A small window, as on a slow link (RFC 2920 3.1: "usually 4K octets").
+            sock = server.transport.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        envelope.rcpt_tos.append(address)
+        # Sendmail's wording, which echoes the address.
+        return "250 2.1.5 <%s>... Recipient ok" % address
+
+    async def handle_DATA(self, server, session, envelope):
+        n = len([f for f in os.listdir(outdir) if f.endswith(".json")])
+        data = envelope.original_content or envelope.content
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogateescape")
+        record = {"mail_options": envelope.mail_options, "rcpt_tos": envelope.rcpt_tos,
+                  "data": base64.b64encode(data).decode("ascii")}
+        tmp = os.path.join(outdir, ".%06d.tmp" % n)
+        with open(tmp, "w") as f:
+            json.dump(record, f)
+        os.rename(tmp, os.path.join(outdir, "%06d.json" % n))
+        return "250 2.0.0 Ok: recorded as %06d" % n
+
+Controller(Handler(), hostname="127.0.0.1", port=port, decode_data=(mode == "sevenbit")).start()
+threading.Event().wait()
+"""
+
+    override class func setUp() {
+        super.setUp()
+        do {
+            try Peers.requirePythonModule("aiosmtpd", package: "python3-aiosmtpd")
+            directory = NSTemporaryDirectory() + "sealmail-hardening-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try script.write(toFile: directory + "/server.py", atomically: true, encoding: .utf8)
+            for mode in ["pipelining", "sevenbit", "eightbit"] {
+                try FileManager.default.createDirectory(atPath: directory + "/" + mode, withIntermediateDirectories: true)
+                let port = PeerProcess.freePort()
+                servers[mode] = try PeerProcess(executable: python, arguments: [directory + "/server.py", String(port), mode,
+                                                                                directory + "/" + mode], port: port)
+            }
+        } catch {
+            setupError = error
+        }
+    }
+
+    override class func tearDown() {
+        for server in servers.values { server.stop() }
+        servers = [:]
+        if !directory.isEmpty { try? FileManager.default.removeItem(atPath: directory) }
+        super.tearDown()
+    }
+
+    /// A message recorded by a server.
+    struct Received {
+        var mailOptions: [String]
+        var recipients: [String]
+        var data: [UInt8]
+    }
+
+    func server(_ mode: String) throws -> PeerProcess {
+        if let error = Self.setupError {
+            if error is PeerUnavailable { throw XCTSkip("\(error)") }
+            throw error
+        }
+        guard let server = Self.servers[mode] else { throw XCTSkip("no \(mode) server") }
+        return server
+    }
+
+    /// Sends `message` (an `X-Marker` field is put first) and returns the result and what the
+    /// server recorded for it (nil when nothing arrived).
+    func send(_ message: [UInt8], to mode: String, envelope env: SMTPEnvelope = envelope("b@example.test"),
+              log: ObserverLog? = nil,
+              relay configure: (inout SMTPRelay) -> Void = { _ in }) throws -> (SMTPDeliveryResult, Received?) {
+        let peer = try server(mode)
+        let marker = "m-\(UUID().uuidString)"
+        var relay = localRelay(port: peer.port, timeout: 20)
+        configure(&relay)
+        let client = SMTPClient(relay: relay, observers: log?.observers ?? SMTPClientObservers())
+        try client.connect()
+        defer { client.quit() }
+        let result = try client.send(envelope: env, message: .bytes(Array("X-Marker: \(marker)\r\n".utf8) + message))
+        return (result, try received(mode, marker: marker))
+    }
+
+    func received(_ mode: String, marker: String) throws -> Received? {
+        let dir = Self.directory + "/" + mode
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir) where file.hasSuffix(".json") {
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/" + file)))
+            guard let record = json as? [String: Any], let b64 = record["data"] as? String,
+                  let data = Data(base64Encoded: b64) else { continue }
+            let bytes = Array(data)
+            guard String(decoding: bytes.prefix(200), as: UTF8.self).contains(marker) else { continue }
+            return Received(mailOptions: record["mail_options"] as? [String] ?? [],
+                            recipients: record["rcpt_tos"] as? [String] ?? [], data: bytes)
+        }
+        return nil
+    }
+
+    /// Runs a Python program with the received data on stdin; returns its stdout.
+    func python(_ program: String, input: [UInt8]) throws -> String {
+        let r = try sh([Self.python, "-c", program], stdin: Data(input))
+        guard r.status == 0 else { throw PeerError("python failed: \(r.stderr)") }
+        return r.out
+    }
+
+    // MARK: pipelining (issue 11 item 15)
+
+    /// 5,000 recipients in one transaction: sent in groups of at most 100 commands, each
+    /// written only after the replies to the one before (the trace shows no more than 100
+    /// commands between two replies; the old client wrote all 5,002 at once), every recipient
+    /// accepted and the message recorded with all of them, well within the timeouts.
+    func testFiveThousandRecipientsPipelinedInBoundedGroups() throws {
+        let count = 5000
+        let recipients = (0..<count).map { SMTPRecipient("recipient-\($0)@bulk.example.test") }
+        let env = SMTPEnvelope(sender: "sender@client.test", recipients: recipients)
+        let log = ObserverLog()
+        let started = Date()
+        let (result, got) = try send(Array("Subject: many\r\n\r\nbody\r\n".utf8), to: "pipelining", envelope: env, log: log)
+        let elapsed = Date().timeIntervalSince(started)
+        XCTAssertEqual(result.message.kind, .accepted, result.message.diagnostic)
+        XCTAssertEqual(result.recipients.count, count)
+        XCTAssertEqual(result.recipients.filter { $0.outcome.kind == .accepted }.count, count)
+        let received = try XCTUnwrap(got, "nothing arrived")
+        XCTAssertEqual(received.recipients, recipients.map(\.address))
+        XCTAssertLessThan(elapsed, 15, "no wait for a timeout (\(elapsed) s)")
+        var longestRun = 0, run = 0
+        for line in log.trace {
+            if line.hasPrefix(">>> ") { run += 1; longestRun = max(longestRun, run) } else { run = 0 }
+        }
+        XCTAssertLessThanOrEqual(longestRun, 100, "commands written before a reply was read")
+        XCTAssertGreaterThanOrEqual(log.trace.filter { $0.hasPrefix(">>> RCPT TO:") }.count, count)
+    }
+}
