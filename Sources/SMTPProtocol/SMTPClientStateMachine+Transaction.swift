@@ -29,9 +29,10 @@ struct TransactionState {
 extension SMTPClientStateMachine {
     /// Starts a mail transaction for `envelope` (ready state only). Local refusals come back
     /// at once as `.transactionComplete`: a message larger than the announced SIZE (RFC 1870
-    /// 6.1, 5.3.4), SMTPUTF8 needed (an internationalised address; preferred only, for
-    /// UTF-8 header fields, it is not) but not offered (RFC 6531 3.3, 5.6.7), an 8-bit body the
-    /// relay cannot take (RFC 6152 3: convert it to 7bit first) or a binary body without
+    /// 6.1, 5.3.4), NUL octets left in a 7bit or 8bit body (RFC 2045 2.7, 2.8, 5.6.5; the client
+    /// encodes them first where it can), SMTPUTF8 needed (an internationalised address; preferred
+    /// only, for UTF-8 header fields, it is not) but not offered (RFC 6531 3.3, 5.6.7), an 8-bit
+    /// body the relay cannot take (RFC 6152 3: convert it to 7bit first) or a binary body without
     /// BINARYMIME and CHUNKING (RFC 3030 3, 5.6.3).
     public mutating func beginTransaction(_ envelope: SMTPEnvelope) -> SMTPClientAction {
         guard phase == .ready else { return invalidTransaction("beginTransaction outside the ready state") }
@@ -84,6 +85,12 @@ extension SMTPClientStateMachine {
         if let limit = caps.sizeLimit, let size = envelope.messageSize, size > limit {
             return (EnhancedStatusCode(5, 3, 4),
                     "message size \(size) exceeds the relay's limit of \(limit) bytes (SIZE)")
+        }
+        if envelope.hasNUL, envelope.body != .binaryMIME {
+            return (EnhancedStatusCode(5, 6, 5),
+                    "the message contains NUL octets that cannot be encoded (in a header field, in a part already "
+                    + "quoted-printable or base64, or inside multipart/signed or multipart/encrypted); NUL may not "
+                    + "be sent as 7bit or 8bit data (RFC 2045 2.7, 2.8)")
         }
         if envelope.needsSMTPUTF8, !caps.smtpUTF8 {
             return (EnhancedStatusCode(5, 6, 7),

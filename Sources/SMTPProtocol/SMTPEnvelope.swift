@@ -38,6 +38,12 @@ public struct SMTPEnvelope: Hashable, Sendable {
     /// re-encoded or broken before sending (`MessageConversion`). The client finds long
     /// lines itself only in a message given as bytes; a streamed one is trusted to this flag.
     public var hasLongLines: Bool
+    /// True when the data may hold NUL octets, which 7bit and 8bit data may not (RFC 2045 2.7,
+    /// 2.8; RFC 6152 3): the entities holding them are re-encoded before sending
+    /// (`MessageConversion`), and a message where that is impossible is refused, never sent
+    /// with NUL. As for `hasLongLines`, the client looks for NUL itself only in a message
+    /// given as bytes.
+    public var hasNUL: Bool
     /// The message size in octets, for SIZE= and the early size check (RFC 1870).
     public var messageSize: Int?
 
@@ -45,7 +51,7 @@ public struct SMTPEnvelope: Hashable, Sendable {
     public init(sender: String?, recipients: [SMTPRecipient], ret: DSNReturn? = nil,
                 envelopeID: String? = nil, body: SMTPBodyType = .sevenBit,
                 requiresSMTPUTF8: Bool = false, prefersSMTPUTF8: Bool = false,
-                hasLongLines: Bool = false, messageSize: Int? = nil) {
+                hasLongLines: Bool = false, hasNUL: Bool = false, messageSize: Int? = nil) {
         self.sender = sender
         self.recipients = recipients
         self.ret = ret
@@ -54,6 +60,7 @@ public struct SMTPEnvelope: Hashable, Sendable {
         self.requiresSMTPUTF8 = requiresSMTPUTF8
         self.prefersSMTPUTF8 = prefersSMTPUTF8
         self.hasLongLines = hasLongLines
+        self.hasNUL = hasNUL
         self.messageSize = messageSize
     }
 

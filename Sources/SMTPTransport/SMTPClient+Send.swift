@@ -21,9 +21,10 @@ extension SMTPClient {
     /// transaction may be counted as delivered.
     ///
     /// An 8-bit message to a relay without 8BITMIME is converted to 7bit first (RFC 6152 3),
-    /// and one with lines over 998 octets (`envelope.hasLongLines`, or found in a message
-    /// given as bytes) is re-encoded or broken (RFC 5321 4.5.3.1.6); the message is then read
-    /// into memory (`MessageConversion`). Raw UTF-8 header fields go with SMTPUTF8 when the
+    /// one with lines over 998 octets (`envelope.hasLongLines`, or found in a message given as
+    /// bytes) is re-encoded or broken (RFC 5321 4.5.3.1.6), and the parts holding NUL
+    /// (`envelope.hasNUL`, or found in a message given as bytes) are re-encoded, or the message
+    /// refused (RFC 2045 2.7, 2.8); the message is then read into memory (`MessageConversion`). Raw UTF-8 header fields go with SMTPUTF8 when the
     /// relay offers it, else encoded (`HeaderDowngrade`, only the header is read). A message
     /// larger than the relay's SIZE, or one that needs SMTPUTF8 from a relay without it, is
     /// refused before MAIL.
@@ -42,8 +43,9 @@ extension SMTPClient {
                 source = try source.replacingHeader(HeaderDowngrade.encodeUTF8Fields)
                 envelope.messageSize = Int(clamping: source.length)
             }
-            if case .bytes(let bytes) = source, !envelope.hasLongLines {
-                envelope.hasLongLines = MessageConversion.hasLongLine(bytes)
+            if case .bytes(let bytes) = source {
+                if !envelope.hasLongLines { envelope.hasLongLines = MessageConversion.hasLongLine(bytes) }
+                if !envelope.hasNUL { envelope.hasNUL = MessageConversion.hasNUL(bytes) }
             }
             let reasons = MessageConversion.reasons(for: envelope, capabilities: caps)
             if !reasons.isEmpty {
@@ -51,6 +53,7 @@ extension SMTPClient {
                 converted = result.convertedTo7Bit
                 source = .bytes(result.message)
                 envelope.body = result.body
+                envelope.hasNUL = result.hasNUL
                 envelope.messageSize = result.message.count
             }
             let end = try drive(machine.beginTransaction(envelope), body: source)

@@ -359,7 +359,7 @@ public final class QueueRunner: @unchecked Sendable {
                 ret: env.ret.flatMap(DSNReturn.init(rawValue:)), envelopeID: env.envid,
                 body: env.bodyType == .sevenBit ? .sevenBit : .eightBitMIME,
                 requiresSMTPUTF8: env.smtputf8, prefersSMTPUTF8: env.eightBitHeader,
-                hasLongLines: env.hasLongLines, messageSize: Int(env.size))
+                hasLongLines: env.hasLongLines, hasNUL: env.hasNUL, messageSize: Int(env.size))
             let source = SMTPMessageSource.file(descriptor: fd, offset: offset, length: env.size)
             // A cached session first; if it broke before any data went out, a fresh one.
             if let c = client {

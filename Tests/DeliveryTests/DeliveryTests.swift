@@ -82,6 +82,21 @@ final class DeliveryTests: XCTestCase {
         XCTAssertTrue(data.contains("Content-Transfer-Encoding: quoted-printable\r\n"))
     }
 
+    /// A body with NUL (flagged at submission) leaves quoted-printable, without a NUL on the
+    /// wire: the queue's flag reaches the transport (the old run sent the NUL as it was).
+    func testNULInTheBodyIsEncodedThroughTheQueue() throws {
+        let server = try ScriptedSMTPServer()
+        let rt = try runtime(ports: [server.port])
+        let e = try queue(rt, "To: a@x.example\nSubject: nul\n\nbefore\n\u{0}.\nafter\n")
+        XCTAssertTrue(e.hasNUL)
+        let reports = try run(rt)
+        XCTAssertEqual(reports[e.id]?.accepted, ["a@x.example"])
+        XCTAssertEqual(server.messages.count, 1)
+        XCTAssertFalse(server.messages[0].contains(0), "NUL on the wire")
+        let data = String(decoding: server.messages[0], as: UTF8.self)
+        XCTAssertTrue(data.contains("Content-Transfer-Encoding: quoted-printable\r\n\r\nbefore\r\n=00.\r\nafter\r\n"), data)
+    }
+
     func testConnectionReusedAcrossMessagesWithOneSession() throws {
         let server = try ScriptedSMTPServer()
         let rt = try runtime(ports: [server.port])

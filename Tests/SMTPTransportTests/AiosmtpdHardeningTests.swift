@@ -164,4 +164,65 @@ threading.Event().wait()
         XCTAssertLessThanOrEqual(longestRun, 100, "commands written before a reply was read")
         XCTAssertGreaterThanOrEqual(log.trace.filter { $0.hasPrefix(">>> RCPT TO:") }.count, count)
     }
+
+    // MARK: NUL octets (issue 11 item 4)
+
+    /// Python: the leaf parts of the message on stdin, decoded (`get_payload(decode=True)`),
+    /// as base64 in a JSON list.
+    static let decodeParts = """
+import base64, email, json, sys
+from email import policy
+data = sys.stdin.buffer.read()
+msg = email.message_from_bytes(data, policy=policy.default)
+parts = [p for p in msg.walk() if not p.is_multipart()]
+print(json.dumps([base64.b64encode(p.get_payload(decode=True)).decode() for p in parts]))
+"""
+
+    func decodedParts(_ data: [UInt8]) throws -> [[UInt8]] {
+        let out = try python(Self.decodeParts, input: data)
+        let list = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String])
+        return list.map { Array(Data(base64Encoded: $0) ?? Data()) }
+    }
+
+    /// A message given as bytes with NUL in a plain body (the issue's `\0.\r\n`) and in an
+    /// attachment: what arrives has no NUL and decodes to the original bytes. The old client
+    /// sent the NUL as they were, without BODY= or encoding.
+    func testNULIsEncodedAndDecodesToTheOriginal() throws {
+        let text: [UInt8] = Array("line one\r\n".utf8) + [0, 0x2E, 13, 10] + Array("x\0y after\r\n".utf8)
+        let binary: [UInt8] = [0, 1, 2, 0, 0xFE, 0x2E, 0x0D, 0x0A, 0x2E, 0]
+        let message = Array("Subject: nul\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"zz\"\r\n\r\n--zz\r\n".utf8)
+            + Array("Content-Type: text/plain; charset=us-ascii\r\n\r\n".utf8) + text
+            + Array("\r\n--zz\r\nContent-Type: application/octet-stream\r\n\r\n".utf8) + binary
+            + Array("\r\n--zz--\r\n".utf8)
+        for mode in ["eightbit", "sevenbit"] {
+            let (result, got) = try send(message, to: mode)
+            XCTAssertEqual(result.message.kind, .accepted, "\(mode): \(result.message.diagnostic)")
+            let received = try XCTUnwrap(got, "\(mode): nothing arrived")
+            XCTAssertFalse(received.data.contains(0), "\(mode): NUL on the wire")
+            XCTAssertEqual(try decodedParts(received.data), [text, binary], mode)
+        }
+    }
+
+    /// A single-part message with no MIME header at all gets one, and decodes back.
+    func testNULInAPlainMessage() throws {
+        let body: [UInt8] = Array("before\r\n".utf8) + [0, 0x2E, 13, 10] + Array("after\r\n".utf8)
+        let (result, got) = try send(Array("Subject: plain\r\n\r\n".utf8) + body, to: "eightbit")
+        XCTAssertEqual(result.message.kind, .accepted, result.message.diagnostic)
+        let received = try XCTUnwrap(got)
+        XCTAssertFalse(received.data.contains(0))
+        XCTAssertEqual(try decodedParts(received.data), [body])
+    }
+
+    /// NUL inside multipart/signed cannot be encoded without breaking the signature: refused
+    /// with a permanent reason, nothing sent.
+    func testNULInsideASignedPartIsRefused() throws {
+        let message = Array(("MIME-Version: 1.0\r\nContent-Type: multipart/signed; boundary=\"s\"; "
+                             + "protocol=\"application/pkcs7-signature\"\r\n\r\n--s\r\nContent-Type: text/plain\r\n\r\nsigned ").utf8)
+            + [0] + Array("\r\n--s\r\nContent-Type: application/pkcs7-signature\r\n\r\nAAAA\r\n--s--\r\n".utf8)
+        let (result, got) = try send(message, to: "eightbit")
+        XCTAssertEqual(result.message.kind, .permanent)
+        XCTAssertEqual(result.message.enhancedStatus, EnhancedStatusCode(5, 6, 5))
+        XCTAssertTrue(result.message.diagnostic.contains("NUL"), result.message.diagnostic)
+        XCTAssertNil(got, "nothing may arrive")
+    }
 }
