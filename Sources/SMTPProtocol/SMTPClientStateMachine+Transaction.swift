@@ -31,7 +31,8 @@ extension SMTPClientStateMachine {
     /// at once as `.transactionComplete`: a message larger than the announced SIZE (RFC 1870
     /// 6.1, 5.3.4), NUL octets left in a 7bit or 8bit body (RFC 2045 2.7, 2.8, 5.6.5; the client
     /// encodes them first where it can), SMTPUTF8 needed (an internationalised address; preferred
-    /// only, for UTF-8 header fields, it is not) but not offered (RFC 6531 3.3, 5.6.7), an 8-bit
+    /// only, for UTF-8 header fields, it is not; or required for header fields that cannot be
+    /// encoded, 5.6.9) but not offered (RFC 6531 3.3, 5.6.7), an 8-bit
     /// body the relay cannot take (RFC 6152 3: convert it to 7bit first) or a binary body without
     /// BINARYMIME and CHUNKING (RFC 3030 3, 5.6.3).
     public mutating func beginTransaction(_ envelope: SMTPEnvelope) -> SMTPClientAction {
@@ -93,8 +94,14 @@ extension SMTPClientStateMachine {
                     + "be sent as 7bit or 8bit data (RFC 2045 2.7, 2.8)")
         }
         if envelope.needsSMTPUTF8, !caps.smtpUTF8 {
-            return (EnhancedStatusCode(5, 6, 7),
-                    "the message needs SMTPUTF8 (internationalised address) and the relay does not support it")
+            let addresses = [envelope.sender ?? ""] + envelope.recipients.map(\.address)
+            if addresses.contains(where: SMTPCommand.needsSMTPUTF8) || envelope.smtpUTF8Reason == nil {
+                return (EnhancedStatusCode(5, 6, 7),
+                        "the message needs SMTPUTF8 (internationalised address) and the relay does not support it")
+            }
+            // RFC 6531's X.6.9: a UTF-8 header message cannot be transferred.
+            return (EnhancedStatusCode(5, 6, 9),
+                    "the message needs SMTPUTF8 (\(envelope.smtpUTF8Reason ?? "")) and the relay does not support it")
         }
         switch envelope.body {
         case .sevenBit:

@@ -30,9 +30,13 @@ public struct SMTPEnvelope: Hashable, Sendable {
     /// True when the message needs SMTPUTF8 (RFC 6531) even if the addresses are ASCII: a relay
     /// without it gets nothing (RFC 6531 3.3); non-ASCII addresses need it in any case.
     public var requiresSMTPUTF8: Bool
+    /// Why the message needs SMTPUTF8 when its addresses are ASCII (`requiresSMTPUTF8`), for
+    /// the refusal: e.g. the header fields whose 8-bit octets cannot be encoded.
+    public var smtpUTF8Reason: String?
     /// True when the header has raw 8-bit fields (RFC 6532): SMTPUTF8 is requested when the
-    /// relay offers it (RFC 6531 3.4: such a message needs it); without it the message is
-    /// still sent, its unstructured UTF-8 fields RFC 2047-encoded (`HeaderDowngrade`).
+    /// relay offers it (RFC 6531 3.4: such a message needs it); without it the fields are
+    /// RFC 2047-encoded (`HeaderDowngrade`), and the message is refused when one cannot be.
+    /// The client looks for them itself in a message given as bytes.
     public var prefersSMTPUTF8: Bool
     /// True when the data may have lines over 998 octets (RFC 5321 4.5.3.1.6): they are
     /// re-encoded or broken before sending (`MessageConversion`). The client finds long

@@ -24,10 +24,12 @@ extension SMTPClient {
     /// one with lines over 998 octets (`envelope.hasLongLines`, or found in a message given as
     /// bytes) is re-encoded or broken (RFC 5321 4.5.3.1.6), and the parts holding NUL
     /// (`envelope.hasNUL`, or found in a message given as bytes) are re-encoded, or the message
-    /// refused (RFC 2045 2.7, 2.8); the message is then read into memory (`MessageConversion`). Raw UTF-8 header fields go with SMTPUTF8 when the
-    /// relay offers it, else encoded (`HeaderDowngrade`, only the header is read). A message
-    /// larger than the relay's SIZE, or one that needs SMTPUTF8 from a relay without it, is
-    /// refused before MAIL.
+    /// refused (RFC 2045 2.7, 2.8); the message is then read into memory (`MessageConversion`).
+    /// Raw 8-bit header fields (flagged, or found in a message given as bytes) go with SMTPUTF8
+    /// when the relay offers it, else RFC 2047-encoded (`HeaderDowngrade`, only the header is
+    /// read), 8BITMIME or not. A message larger than the relay's SIZE, or one that needs
+    /// SMTPUTF8 (an 8-bit address, or an 8-bit header field that cannot be encoded) from a
+    /// relay without it, is refused before MAIL.
     public func send(envelope: SMTPEnvelope, message: SMTPMessageSource) throws -> SMTPDeliveryResult {
         guard connection != nil, machine.phase == .ready, let relayResult else {
             throw SMTPError(.invalidState, "not connected", transient: true)
@@ -39,9 +41,13 @@ extension SMTPClient {
         if envelope.messageSize == nil { envelope.messageSize = Int(clamping: source.length) }
         do {
             let caps = machine.capabilities
+            if case .bytes(let bytes) = source {
+                // What the submission flags for a queued message, found here for one given as bytes.
+                if !envelope.prefersSMTPUTF8 { envelope.prefersSMTPUTF8 = HeaderDowngrade.headerHasEightBit(bytes) }
+                if envelope.body == .sevenBit, EightBitDowngrade.has8Bit(bytes) { envelope.body = .eightBitMIME }
+            }
             if envelope.prefersSMTPUTF8, !envelope.requestsSMTPUTF8(offered: caps.smtpUTF8) {
-                source = try source.replacingHeader(HeaderDowngrade.encodeUTF8Fields)
-                envelope.messageSize = Int(clamping: source.length)
+                try downgradeHeader(&source, &envelope)
             }
             if case .bytes(let bytes) = source {
                 if !envelope.hasLongLines { envelope.hasLongLines = MessageConversion.hasLongLine(bytes) }
@@ -65,6 +71,27 @@ extension SMTPClient {
         } catch {
             throw abort(error)
         }
+    }
+
+    /// Re-encodes the 8-bit header fields for a relay without SMTPUTF8 (`HeaderDowngrade`);
+    /// when one cannot be, the envelope says the message needs SMTPUTF8, and why, so that the
+    /// state machine refuses it (RFC 6531 3.5: no 8-bit header octet leaves without SMTPUTF8).
+    private func downgradeHeader(_ source: inout SMTPMessageSource, _ envelope: inout SMTPEnvelope) throws {
+        var unencodable: [String] = []
+        if let downgraded = try source.replacingHeader({ header in
+            let result = HeaderDowngrade.downgrade(header)
+            unencodable = result.unencodable
+            return result.header
+        }) {
+            source = downgraded
+            envelope.messageSize = Int(clamping: source.length)
+        } else {
+            unencodable = ["a header of more than 16 MiB"]
+        }
+        guard !unencodable.isEmpty else { return }
+        envelope.requiresSMTPUTF8 = true
+        envelope.smtpUTF8Reason = "8-bit octets that RFC 2047 cannot encode, in "
+            + unencodable.joined(separator: ", ")
     }
 
     /// Streams the message data and returns the final reply (or a refused BDAT chunk's).

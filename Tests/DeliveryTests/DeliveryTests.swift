@@ -40,6 +40,18 @@ final class DeliveryTests: XCTestCase {
         return try Submission.submit(opts, runtime: rt, inputFD: fds[0]).envelope
     }
 
+    /// Queues raw octets (for input that is not UTF-8).
+    func queueBytes(_ rt: Runtime, _ bytes: [UInt8], sender: String = "sender@example.com") throws -> QueuedEnvelope {
+        var opts = try SendmailOptions.parse(["-t", "-i", "-f", sender])
+        opts.deliveryMode = .queue
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        _ = bytes.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
+        close(fds[1])
+        defer { close(fds[0]) }
+        return try Submission.submit(opts, runtime: rt, inputFD: fds[0]).envelope
+    }
+
     func run(_ rt: Runtime, report: Bool = false) throws -> [String: MessageReport] {
         var o = QueueRunOptions()
         o.reportPermanentFailures = report
@@ -95,6 +107,32 @@ final class DeliveryTests: XCTestCase {
         XCTAssertFalse(server.messages[0].contains(0), "NUL on the wire")
         let data = String(decoding: server.messages[0], as: UTF8.self)
         XCTAssertTrue(data.contains("Content-Transfer-Encoding: quoted-printable\r\n\r\nbefore\r\n=00.\r\nafter\r\n"), data)
+    }
+
+    /// Through the queue (the header rewritten, the body still streamed from the file) to a
+    /// relay with neither 8BITMIME nor SMTPUTF8: no 8-bit octet leaves, the Subject that is not
+    /// UTF-8 goes as `unknown-8bit` encoded words; a Received with an 8-bit comment is refused.
+    func testEightBitHeaderThroughTheQueueToASevenBitRelay() throws {
+        let server = try ScriptedSMTPServer(script: .init(ehloReply: "250-scripted.test\n250-PIPELINING\n250 ENHANCEDSTATUSCODES"))
+        let rt = try runtime(ports: [server.port])
+        var input: [UInt8] = Array("To: a@x.example\nFrom: Jürgen <j@example.com>\nSubject: ".utf8) + [0xFF, 0xFE, 0xC3, 0x28]
+        input += Array("\n\nbody é\n".utf8)
+        let raw = try queueBytes(rt, input)
+        XCTAssertTrue(raw.eightBitHeader)
+        let reports = try run(rt)
+        XCTAssertEqual(reports[raw.id]?.accepted, ["a@x.example"], "\(reports)")
+        XCTAssertEqual(server.messages.count, 1)
+        let data = server.messages[0]
+        XCTAssertFalse(data.contains { $0 >= 0x80 }, String(decoding: data, as: UTF8.self))
+        let text = String(decoding: data, as: UTF8.self)
+        XCTAssertTrue(text.contains("Subject: =?unknown-8bit?B?//7DKA==?=\r\n"), text)
+        XCTAssertTrue(text.contains("From: =?UTF-8?Q?J=C3=BCrgen?= <j@example.com>\r\n"), text)
+
+        let refused = try queueBytes(rt, Array("To: a@x.example\nReceived: from h (höst) by x; Mon, 1 Jan 2024 00:00:00 +0000\nSubject: s\n\nbody\n".utf8))
+        let second = try run(rt, report: true)
+        XCTAssertEqual(second[refused.id]?.failed.first?.status, "5.6.9", "\(second)")
+        XCTAssertTrue(second[refused.id]?.failed.first?.reason.contains("Received") ?? false, "\(second)")
+        XCTAssertEqual(server.messages.count, 1, "nothing more sent")
     }
 
     func testConnectionReusedAcrossMessagesWithOneSession() throws {

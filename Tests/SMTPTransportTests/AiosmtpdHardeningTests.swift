@@ -55,7 +55,8 @@ class Handler:
         os.rename(tmp, os.path.join(outdir, "%06d.json" % n))
         return "250 2.0.0 Ok: recorded as %06d" % n
 
-Controller(Handler(), hostname="127.0.0.1", port=port, decode_data=(mode == "sevenbit")).start()
+# The Controller offers SMTPUTF8 unless told not to.
+Controller(Handler(), hostname="127.0.0.1", port=port, decode_data=(mode == "sevenbit"), enable_SMTPUTF8=False).start()
 threading.Event().wait()
 """
 
@@ -224,5 +225,88 @@ print(json.dumps([base64.b64encode(p.get_payload(decode=True)).decode() for p in
         XCTAssertEqual(result.message.enhancedStatus, EnhancedStatusCode(5, 6, 5))
         XCTAssertTrue(result.message.diagnostic.contains("NUL"), result.message.diagnostic)
         XCTAssertNil(got, "nothing may arrive")
+    }
+
+    // MARK: 8-bit header fields without SMTPUTF8 (issue 11 item 6)
+
+    /// Python: the received message's Subject (joined `decode_header` parts) and each From and
+    /// Cc display name (policy.default; octets of unknown-8bit words come back as they were),
+    /// base64 in JSON, and whether any octet of the header is 8-bit.
+    static let decodeHeader = """
+import base64, email, json, sys
+from email import policy
+from email.header import decode_header
+data = sys.stdin.buffer.read()
+header = data.split(b"\\r\\n\\r\\n", 1)[0]
+compat = email.message_from_bytes(data)
+subject = b"".join(p if isinstance(p, bytes) else p.encode("ascii") for p, _ in decode_header(compat["Subject"]))
+msg = email.message_from_bytes(data, policy=policy.default)
+names = []
+for field in ("From", "Cc"):
+    for a in msg[field].addresses:
+        names.append([base64.b64encode(a.display_name.encode("utf-8", "surrogateescape")).decode(), a.addr_spec])
+print(json.dumps({"subject": base64.b64encode(subject).decode(), "names": names,
+                  "eightBitHeader": any(b >= 0x80 for b in header)}))
+"""
+
+    struct DecodedHeader {
+        var subject: [UInt8]
+        var names: [(name: [UInt8], address: String)]
+        var eightBitHeader: Bool
+    }
+
+    func decodedHeader(_ data: [UInt8]) throws -> DecodedHeader {
+        let out = try python(Self.decodeHeader, input: data)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], out)
+        let names = (json["names"] as? [[String]] ?? []).map { (Array(Data(base64Encoded: $0[0]) ?? Data()), $0[1]) }
+        return DecodedHeader(subject: Array(Data(base64Encoded: json["subject"] as? String ?? "") ?? Data()),
+                             names: names, eightBitHeader: json["eightBitHeader"] as? Bool ?? true)
+    }
+
+    /// The issue's Subject (octets that are not UTF-8), a UTF-8 display name, a Latin-1 one and
+    /// a UTF-8 comment, and an 8-bit body, given as bytes (no flag: the client finds them), to a relay without
+    /// SMTPUTF8 (one without 8BITMIME too, one with it: 8BITMIME is for the body only). What
+    /// arrives has a 7-bit header that Python decodes to the very octets; MAIL has no SMTPUTF8.
+    /// The old client sent the raw octets, which the 7-bit server refused (`500`).
+    func testEightBitHeaderIsEncodedForARelayWithoutSMTPUTF8() throws {
+        let subject: [UInt8] = [0xFF, 0xFE, 0xC3, 0x28]
+        let latin1: [UInt8] = Array("J".utf8) + [0xFC] + Array("rgen".utf8)
+        let header: [UInt8] = Array("Subject: ".utf8) + subject + Array("\r\nFrom: Jürgen Müller <j@example.net>\r\n".utf8)
+            + Array("Cc: ".utf8) + latin1 + Array(" <l@example.net>, c@example.net (Büro)\r\n".utf8)
+        for mode in ["sevenbit", "eightbit"] {
+            let (result, got) = try send(header + Array("\r\nun corps en UTF-8: é\r\n".utf8), to: mode)
+            XCTAssertEqual(result.message.kind, .accepted, "\(mode): \(result.message.diagnostic)")
+            let received = try XCTUnwrap(got, "\(mode): nothing arrived")
+            XCTAssertFalse(received.mailOptions.contains("SMTPUTF8"), "\(mode): \(received.mailOptions)")
+            let decoded = try decodedHeader(received.data)
+            XCTAssertFalse(decoded.eightBitHeader, "\(mode): an 8-bit octet left in the header")
+            XCTAssertEqual(decoded.subject, subject, mode)
+            XCTAssertEqual(decoded.names.map(\.name), [Array("Jürgen Müller".utf8), latin1, []], mode)
+            XCTAssertEqual(decoded.names.map(\.address), ["j@example.net", "l@example.net", "c@example.net"], mode)
+            XCTAssertTrue(String(decoding: received.data, as: UTF8.self).contains("(=?UTF-8?B?QsO8cm8=?=)"), mode)
+            if mode == "eightbit" {
+                XCTAssertTrue(String(decoding: received.data, as: UTF8.self).contains("é\r\n"), "the body stays 8-bit")
+                XCTAssertEqual(received.mailOptions.filter { !$0.hasPrefix("SIZE=") }, ["BODY=8BITMIME"])
+            } else {
+                XCTAssertFalse(received.data.contains { $0 >= 0x80 }, "the body is encoded for the 7-bit relay")
+                XCTAssertEqual(received.mailOptions.filter { !$0.hasPrefix("SIZE=") }, [])
+            }
+        }
+    }
+
+    /// 8-bit octets RFC 2047 cannot encode (a Received comment, an address) make the message
+    /// refused for this relay, with a reason naming the field; nothing arrives.
+    func testUnencodableEightBitHeaderIsRefused() throws {
+        for (field, name) in [("Received: from h (höst) by x; Mon, 1 Jan 2024 00:00:00 +0000", "Received"),
+                              ("From: Jürgen <jürgen@example.net>", "From")] {
+            for mode in ["sevenbit", "eightbit"] {
+                let (result, got) = try send(Array("\(field)\r\nSubject: s\r\n\r\nbody\r\n".utf8), to: mode)
+                XCTAssertEqual(result.message.kind, .permanent, "\(mode) \(name)")
+                XCTAssertEqual(result.message.enhancedStatus, EnhancedStatusCode(5, 6, 9), "\(mode) \(name)")
+                XCTAssertTrue(result.message.diagnostic.contains(name) && result.message.diagnostic.contains("SMTPUTF8"),
+                              result.message.diagnostic)
+                XCTAssertNil(got, "\(mode) \(name): nothing may arrive")
+            }
+        }
     }
 }
