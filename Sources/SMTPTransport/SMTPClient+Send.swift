@@ -35,6 +35,7 @@ extension SMTPClient {
             throw SMTPError(.invalidState, "not connected", transient: true)
         }
         interrupter.drain()
+        operationDeadline = .after(relay.timeouts.delivery)
         var envelope = envelope
         var source = message
         var converted = false
@@ -108,14 +109,14 @@ extension SMTPClient {
                 encoder.encode(block, into: &out)
                 sent += Int64(block.count)
                 if out.count >= 64 * 1024 {
-                    try conn.write(out, traceLines: [], deadline: .after(relay.timeouts.dataBlock), what: "message data")
+                    try conn.write(out, traceLines: [], deadline: limit(relay.timeouts.dataBlock), what: "message data")
                     out.removeAll(keepingCapacity: true)
                     progress?(SMTPTransferProgress(bytesSent: sent, totalBytes: total))
                 }
             }
             encoder.finish(into: &out)
             try conn.write(out, traceLines: ["(message data, \(total) octets)", "."],
-                           deadline: .after(relay.timeouts.dataBlock), what: "message data")
+                           deadline: limit(relay.timeouts.dataBlock), what: "message data")
             progress?(SMTPTransferProgress(bytesSent: sent, totalBytes: total))
             return try readReply(conn, .dataTermination)
         case .chunked(let binary):
@@ -126,7 +127,7 @@ extension SMTPClient {
             func sendFrames(_ frames: [[UInt8]]) throws {
                 for frame in frames where refused == nil {
                     try conn.write(frame, traceLines: ["BDAT \(framer.chunkSize)"],
-                                   deadline: .after(relay.timeouts.dataBlock), what: "message data")
+                                   deadline: limit(relay.timeouts.dataBlock), what: "message data")
                     let reply = try readReply(conn, .command)
                     if !reply.isPositive { refused = reply }
                 }
@@ -143,7 +144,7 @@ extension SMTPClient {
             let last = framer.finish()
             let header = last.prefix { $0 != 0x0D }
             try conn.write(last, traceLines: [String(decoding: header, as: UTF8.self)],
-                           deadline: .after(relay.timeouts.dataBlock), what: "message data")
+                           deadline: limit(relay.timeouts.dataBlock), what: "message data")
             progress?(SMTPTransferProgress(bytesSent: sent, totalBytes: total))
             return try readReply(conn, .dataTermination)
         }

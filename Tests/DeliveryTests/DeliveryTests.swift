@@ -17,9 +17,12 @@ final class DeliveryTests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
     /// A runtime whose relays are the given ports on 127.0.0.1 (plain SMTP).
-    func runtime(ports: [UInt16], extra: String = "") throws -> Runtime {
+    func runtime(ports: [UInt16], extra: String = "", commandTimeout: Int = 5, relayExtra: String = "") throws -> Runtime {
         var text = "hostname = \"host.example.com\"\ndomain = \"example.com\"\nqueue_dir = \"\(dir!)/q\"\n\(extra)\n"
-        for p in ports { text += "[[relay]]\nhost = \"127.0.0.1\"\nport = \(p)\ntls = \"none\"\nconnect_timeout = 5\ncommand_timeout = 5\ndata_timeout = 5\n" }
+        for p in ports {
+            text += "[[relay]]\nhost = \"127.0.0.1\"\nport = \(p)\ntls = \"none\"\nconnect_timeout = 5\n"
+                + "command_timeout = \(commandTimeout)\ndata_timeout = 5\n\(relayExtra)\n"
+        }
         let path = dir + "/cfg.toml"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return try Runtime.load(configOption: path, verbose: false)
@@ -133,6 +136,47 @@ final class DeliveryTests: XCTestCase {
         XCTAssertEqual(second[refused.id]?.failed.first?.status, "5.6.9", "\(second)")
         XCTAssertTrue(second[refused.id]?.failed.first?.reason.contains("Received") ?? false, "\(second)")
         XCTAssertEqual(server.messages.count, 1, "nothing more sent")
+    }
+
+    /// A relay that trickles its replies one octet a second, each within command_timeout:
+    /// the attempt ends at the relay's delivery_timeout (3 s), the message stays queued with
+    /// a reason that names it, and the run does not wait on (the old run took minutes).
+    func testDeliveryTimeoutEndsATricklingSession() throws {
+        let server = try ScriptedSMTPServer(script: .init(secondsPerReplyOctet: 1))
+        defer { server.stop() }
+        let rt = try runtime(ports: [server.port], commandTimeout: 300, relayExtra: "delivery_timeout = 3")
+        let e = try queue(rt)
+        let start = Date()
+        let reports = try run(rt)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 6)
+        XCTAssertEqual(reports[e.id]?.deferred.count, 2)
+        XCTAssertEqual(try queued(rt), [e.id])
+        let reason = try rt.spool.state(e.id).recipients[0]?.reason ?? ""
+        XCTAssertTrue(reason.contains("delivery_timeout (3 s)"), reason)
+    }
+
+    /// The run's time limit (-odi's interactive_timeout) cuts the attempt short: every copy
+    /// stays queued, the reason says so, and no copy after the limit is tried.
+    func testRunTimeLimitLeavesTheMessagesQueued() throws {
+        let server = try ScriptedSMTPServer(script: .init(secondsPerReplyOctet: 1))
+        defer { server.stop() }
+        let rt = try runtime(ports: [server.port], commandTimeout: 300)
+        let first = try queue(rt), second = try queue(rt)
+        var o = QueueRunOptions()
+        o.ids = [first.id, second.id]
+        o.connections = 1
+        o.reportPermanentFailures = true
+        o.timeLimit = 2
+        let start = Date()
+        let reports = try QueueRunner(runtime: rt, options: o).run()
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        XCTAssertEqual(Set(try queued(rt)), [first.id, second.id])
+        for id in [first.id, second.id] {
+            let reason = try rt.spool.state(id).recipients[0]?.reason ?? ""
+            XCTAssertTrue(reason.contains("interactive_timeout") && reason.contains("stays queued"), "\(id): \(reason)")
+            XCTAssertTrue(reports[id]?.deferred.allSatisfy { $0.reason.contains("interactive_timeout") } ?? false)
+        }
+        XCTAssertEqual(server.connections.count, 1, "the second copy was not tried after the limit")
     }
 
     func testConnectionReusedAcrossMessagesWithOneSession() throws {
