@@ -15,7 +15,8 @@ public struct SMTPDeliveryResult: Hashable, Sendable {
 
 extension SMTPClient {
     /// Sends one message over the established session (RFC 5321 3.3): [RSET,] MAIL, RCPT...,
-    /// DATA or BDAT, pipelined when offered. Returns per-recipient results; a refusal by the
+    /// DATA or BDAT, pipelined when offered, all of it within `relay.timeouts.delivery` (and
+    /// the caller's deadline, `setDeadline`). Returns per-recipient results; a refusal by the
     /// server is a result, not an error. Throws `SMTPError` when the session fails (connection
     /// lost, timeout, 421, interrupt); the connection is then closed and nothing in this
     /// transaction may be counted as delivered.

@@ -49,7 +49,8 @@ public final class SMTPClient: @unchecked Sendable {
     public var authenticatedMechanism: SASLMechanism? { machine.authenticatedMechanism }
 
     /// Connects, reads the greeting, EHLO (HELO fallback), STARTTLS or implicit TLS and AUTH
-    /// as configured (RFC 5321 3.1-3.2, RFC 3207, RFC 8314, RFC 4954). On failure the
+    /// as configured (RFC 5321 3.1-3.2, RFC 3207, RFC 8314, RFC 4954), all of it within
+    /// `relay.timeouts.delivery` (and the caller's deadline, `setDeadline`). On failure the
     /// connection is closed and the error says whether a retry may succeed.
     public func connect() throws {
         guard connection == nil else { throw SMTPError(.invalidState, "already connected", transient: false) }
