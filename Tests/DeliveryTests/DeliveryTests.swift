@@ -173,7 +173,7 @@ final class DeliveryTests: XCTestCase {
         XCTAssertEqual(Set(try queued(rt)), [first.id, second.id])
         for id in [first.id, second.id] {
             let reason = try rt.spool.state(id).recipients[0]?.reason ?? ""
-            XCTAssertTrue(reason.contains("interactive_timeout") && reason.contains("stays queued"), "\(id): \(reason)")
+            XCTAssertTrue(reason.contains("interactive_timeout") && reason.contains("next queue run"), "\(id): \(reason)")
             XCTAssertTrue(reports[id]?.deferred.allSatisfy { $0.reason.contains("interactive_timeout") } ?? false)
         }
         XCTAssertEqual(server.connections.count, 1, "the second copy was not tried after the limit")
