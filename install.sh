@@ -343,6 +343,10 @@ default_config() {
 # SMTP sessions a queue run opens in parallel (1 to 64).
 #max_connections = 4
 
+# How long sendmail -odi waits for the delivery; then the message stays queued for the next
+# queue run and sendmail exits 0 with a note.
+#interactive_timeout = 60
+
 # Users who may use any envelope sender and From address (root always may).
 #trusted = []
 
@@ -378,6 +382,7 @@ default_config() {
 #connect_timeout = 30                           # seconds
 #command_timeout = 300
 #data_timeout = 600
+#delivery_timeout = "30m"                       # one whole delivery attempt, whatever the waits above
 #proxy = "socks5://proxy.example.com:1080"      # socks5 | socks5h (the proxy resolves) | socks4a | http (CONNECT)
 #                                               # default: none (direct); port default 1080
 #proxy_user = "mailer"                          # default: none; sent in clear to the proxy

@@ -98,32 +98,50 @@ extension EncodedWord {
 
     /// Encoded words of at most 75 characters (RFC 2047 2), each holding whole characters (RFC 2047 5).
     private static func encodedWords(_ text: String) -> String {
-        let utf8 = Array(text.utf8)
-        let qLength = utf8.reduce(0) { $0 + qCost($1) }
-        let bLength = (utf8.count + 2) / 3 * 4
+        encodedWords(units: text.unicodeScalars.map { Array(String($0).utf8) }, charset: "UTF-8")
+    }
+
+    /// Encodes raw header octets as encoded words, for a relay that takes no 8-bit header
+    /// (RFC 6531 3.5 without SMTPUTF8): UTF-8 when they are UTF-8, else `unknown-8bit`
+    /// (RFC 1428; the label CPython's email package gives octets of an unknown charset), so
+    /// that a decoder gets the very octets back. Every octet is encoded as it is, control
+    /// characters included (they are not replaced: this is a lossless re-encoding of what
+    /// arrived); callers pass text without CR, LF or NUL. Words are separated by a space.
+    public static func encodeOctets(_ bytes: [UInt8]) -> String {
+        if let text = String(validating: bytes, as: UTF8.self) {
+            return encodedWords(text)
+        }
+        return encodedWords(units: bytes.map { [$0] }, charset: "unknown-8bit")
+    }
+
+    /// Encoded words of at most 75 characters in `charset`, a unit (the octets of one
+    /// character) never split between two words; Q or B, whichever is shorter for the whole.
+    private static func encodedWords(units: [[UInt8]], charset: String) -> String {
+        let all = units.flatMap { $0 }
+        let qLength = all.reduce(0) { $0 + qCost($1) }
+        let bLength = (all.count + 2) / 3 * 4
         let useQ = qLength <= bLength
-        let budget = 75 - "=?UTF-8?Q??=".utf8.count
+        let budget = 75 - "=?\(charset)?Q??=".utf8.count
         var words: [String] = []
         var chunk: [UInt8] = []
         var chunkCost = 0
-        for scalar in text.unicodeScalars {
-            let scalarBytes = Array(String(scalar).utf8)
-            let cost = useQ ? scalarBytes.reduce(0) { $0 + qCost($1) } : 0
-            let fits = useQ ? chunkCost + cost <= budget : (chunk.count + scalarBytes.count + 2) / 3 * 4 <= budget
+        for unit in units {
+            let cost = useQ ? unit.reduce(0) { $0 + qCost($1) } : 0
+            let fits = useQ ? chunkCost + cost <= budget : (chunk.count + unit.count + 2) / 3 * 4 <= budget
             if !fits && !chunk.isEmpty {
-                words.append(encodeWord(chunk, q: useQ))
+                words.append(encodeWord(chunk, q: useQ, charset: charset))
                 chunk = []
                 chunkCost = 0
             }
-            chunk += scalarBytes
+            chunk += unit
             chunkCost += cost
         }
-        if !chunk.isEmpty { words.append(encodeWord(chunk, q: useQ)) }
+        if !chunk.isEmpty { words.append(encodeWord(chunk, q: useQ, charset: charset)) }
         return words.joined(separator: " ")
     }
 
-    private static func encodeWord(_ bytes: [UInt8], q: Bool) -> String {
-        var out: [UInt8] = Array((q ? "=?UTF-8?Q?" : "=?UTF-8?B?").utf8)
+    private static func encodeWord(_ bytes: [UInt8], q: Bool, charset: String) -> String {
+        var out: [UInt8] = Array("=?\(charset)?\(q ? "Q" : "B")?".utf8)
         if q {
             for b in bytes {
                 if b == 0x20 {

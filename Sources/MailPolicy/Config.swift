@@ -58,6 +58,12 @@ public struct RelayConfig: Equatable, Sendable {
     public var connectTimeout: Int
     public var commandTimeout: Int
     public var dataTimeout: Int
+    /// The most one delivery attempt through this relay may take, in seconds, whatever the
+    /// waits above (`delivery_timeout`): connecting and opening the session when no open one
+    /// is reused, then the transaction. A server that trickles its replies cannot hold a
+    /// queue run longer. Default 1800: RFC 5321's own waits for one message add up to more
+    /// than 20 minutes, and a legitimate slow session must not be cut.
+    public var deliveryTimeout: Int
     /// The config line of the `[[relay]]` header, for messages.
     public var line: Int?
 
@@ -72,6 +78,7 @@ public struct RelayConfig: Equatable, Sendable {
         connectTimeout = 30
         commandTimeout = 300
         dataTimeout = 600
+        deliveryTimeout = 1800
     }
 }
 
@@ -142,6 +149,12 @@ public struct SealmailConfig: Equatable, Sendable {
     public var mailqUsers: [String] = []
     /// SMTP sessions a queue run opens in parallel.
     public var maxConnections: Int = 4
+    /// How long `sealmail -odi` waits for the delivery, in seconds (`interactive_timeout`);
+    /// then the delivery is interrupted, the message stays queued for the next queue run (with
+    /// a delay reason saying so), and sealmail exits 0 with a note. Default 60: a healthy relay
+    /// takes a few seconds, and the programs that call sendmail (cron, scripts, web
+    /// applications) should not hang on a slow one; nothing is lost by stopping.
+    public var interactiveTimeout: Int = 60
     /// syslog identity and facility.
     public var syslogIdent: String = "sealmail"
     public var relays: [RelayConfig] = []

@@ -131,6 +131,16 @@ struct Reader {
         return nil
     }
 
+    /// A duration of at most `max` seconds.
+    mutating func duration(_ t: TOMLTable, _ key: String, _ path: String, max: Int) -> Int? {
+        guard let d = duration(t, key, path) else { return nil }
+        guard d <= max else {
+            problem(join(path, key), "\(key) = \(d) seconds is more than the maximum of \(max)")
+            return nil
+        }
+        return d
+    }
+
     mutating func tables(_ t: TOMLTable, _ key: String, _ path: String) -> [TOMLTable] {
         guard let v = t[key] else { return [] }
         if let a = v.array {

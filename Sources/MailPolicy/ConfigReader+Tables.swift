@@ -3,11 +3,11 @@ import TOMLKit
 extension Reader {
     static let topKeys: Set<String> = ["hostname", "domain", "queue_dir", "delivery", "aliases", "local_delivery", "mail_spool",
                                        "max_queue_lifetime", "trusted", "senders", "mailq_users", "syslog_ident", "max_connections",
-                                       "relay", "smime"]
+                                       "interactive_timeout", "relay", "smime"]
     static let relayKeys: Set<String> = ["host", "port", "tls", "tls_verify", "ca_file", "tls_fingerprint",
                                          "client_certificate", "client_key", "auth", "user", "password_file",
                                          "password_command", "allow_plaintext_auth", "connect_timeout",
-                                         "command_timeout", "data_timeout", "proxy", "proxy_user",
+                                         "command_timeout", "data_timeout", "delivery_timeout", "proxy", "proxy_user",
                                          "proxy_password_file"]
     static let smimeKeys: Set<String> = ["certificates", "trust_anchors", "digest", "cipher", "sign", "encrypt",
                                          "header_protection", "secure_tag"]
@@ -32,6 +32,7 @@ extension Reader {
         if let m = strings(t, "mailq_users", "") { c.mailqUsers = m }
         if let s = string(t, "syslog_ident", "") { c.syslogIdent = s }
         if let n = int(t, "max_connections", "", range: 1...64) { c.maxConnections = n }
+        if let d = duration(t, "interactive_timeout", "", max: 86400) { c.interactiveTimeout = d }
         if let v = t["senders"] {
             if let st = v.table {
                 var map: [String: [String]] = [:]
@@ -79,6 +80,7 @@ extension Reader {
         if let v = int(t, "connect_timeout", path, range: 1...3600) { r.connectTimeout = v }
         if let v = int(t, "command_timeout", path, range: 1...3600) { r.commandTimeout = v }
         if let v = int(t, "data_timeout", path, range: 1...7200) { r.dataTimeout = v }
+        if let v = duration(t, "delivery_timeout", path, max: 86400) { r.deliveryTimeout = v }
         if r.passwordFile != nil && r.passwordCommand != nil {
             problem(path, "[[relay]] has both password_file and password_command; keep one")
         }

@@ -12,6 +12,12 @@ import MailMessage
 /// intact instead of broken. For that reason alone a leaf already quoted-printable or base64,
 /// and the parts of multipart/signed and multipart/encrypted (RFC 1847: re-encoding would break
 /// the signature), are left as they are; `MessageConversion.breakLongLines` breaks what is left.
+///
+/// And a third (`Reasons.nul`): NUL octets, which neither 7bit nor 8bit data may hold (RFC
+/// 2045 2.7, 2.8). A leaf with NUL is encoded the same way (quoted-printable writes `=00`);
+/// NUL in a header, in a leaf already quoted-printable or base64, or inside multipart/signed
+/// or multipart/encrypted cannot be encoded without changing what was signed or declared, so
+/// the conversion fails and the message is refused rather than sent with NUL.
 public enum EightBitDowngrade {
     /// Why an entity is converted.
     public struct Reasons: OptionSet, Hashable, Sendable {
@@ -21,10 +27,13 @@ public enum EightBitDowngrade {
         public static let eightBit = Reasons(rawValue: 1)
         /// Lines over 998 octets (RFC 5321 4.5.3.1.6).
         public static let longLines = Reasons(rawValue: 2)
+        /// NUL octets (RFC 2045 2.7, 2.8).
+        public static let nul = Reasons(rawValue: 4)
     }
 
     /// The converted message, or nil when it cannot be converted (an entity already declared
-    /// quoted-printable/base64 that still holds 8-bit octets, or a multipart without boundary).
+    /// quoted-printable/base64 that still holds 8-bit octets or NUL, a multipart without
+    /// boundary, NUL in a header or inside multipart/signed or multipart/encrypted).
     public static func convert(_ message: [UInt8], for reasons: Reasons = .eightBit) -> [UInt8]? {
         var encoder = DataEncoder(stuffDots: false)
         var normalized = encoder.encode(message)
@@ -39,22 +48,28 @@ public enum EightBitDowngrade {
 
     static func needsConversion(_ body: ArraySlice<UInt8>, _ reasons: Reasons) -> Bool {
         (reasons.contains(.eightBit) && has8Bit(body)) || (reasons.contains(.longLines) && LineLimit.hasLongLine(body))
+            || (reasons.contains(.nul) && body.contains(0))
     }
 
     static func convertEntity(_ entity: ArraySlice<UInt8>, topLevel: Bool, reasons: Reasons) -> [UInt8]? {
         let (header, body) = splitHeader(entity)
+        // A header field cannot be re-encoded to lose a NUL.
+        if reasons.contains(.nul), header.contains(0) { return nil }
         guard needsConversion(body, reasons) else { return Array(entity) }
         let fields = MIMEHeader(header)
         let type = fields.contentType
         let encoding = fields.value(of: "content-transfer-encoding")?.trimmed.lowercased() ?? "7bit"
         let eightBitNeeded = reasons.contains(.eightBit) && has8Bit(body)
-        if type.mediaType == "multipart/signed" || type.mediaType == "multipart/encrypted", !eightBitNeeded {
-            return Array(entity)
+        // What must change, not merely what would be nicer (long lines): failing it fails the message.
+        let mustConvert = eightBitNeeded || (reasons.contains(.nul) && body.contains(0))
+        if type.mediaType == "multipart/signed" || type.mediaType == "multipart/encrypted" {
+            if reasons.contains(.nul), body.contains(0) { return nil }
+            if !eightBitNeeded { return Array(entity) }
         }
         if type.mediaType.hasPrefix("multipart/") {
             guard let boundary = type.boundary,
                   let converted = convertMultipart(body, boundary: boundary, reasons: reasons) else {
-                return eightBitNeeded ? nil : Array(entity)
+                return mustConvert ? nil : Array(entity)
             }
             return Array(header) + converted
         }
@@ -63,7 +78,7 @@ public enum EightBitDowngrade {
             return Array(header) + inner
         }
         guard encoding == "7bit" || encoding == "8bit" || encoding == "binary" else {
-            return eightBitNeeded ? nil : Array(entity)
+            return mustConvert ? nil : Array(entity)
         }
         let isText = type.mediaType.hasPrefix("text/")
         var newHeader = fields.removing("content-transfer-encoding")

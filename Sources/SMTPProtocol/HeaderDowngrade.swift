@@ -1,28 +1,61 @@
 import MailMessage
 
-/// Raw UTF-8 header fields (RFC 6532) for a relay without SMTPUTF8: the message still goes
-/// (its addresses are ASCII, or it would have been refused), with each unstructured field
-/// that holds UTF-8 written as RFC 2047 encoded words, which any relay and reader takes.
+/// A header block made 7-bit for a relay without SMTPUTF8 (RFC 6531 3.5: a message with raw
+/// 8-bit header fields may not be sent to it as it is). The rule: no 8-bit octet of the header
+/// leaves without SMTPUTF8. Each field with one is re-encoded where RFC 2047 allows it, and
+/// reported where it does not (`SevenBitHeader` does the encoding):
 ///
-/// Only unstructured fields are rewritten (RFC 5322 3.6.5 Subject and Comments, RFC 2045
-/// Content-Description, and X- fields, unstructured by custom): their whole value becomes
-/// encoded text, which decodes to the same characters. Structured fields (addresses with
-/// UTF-8 display names, Received, ...), fields whose bytes are not UTF-8 (the charset is
-/// unknown), and fields already holding encoded words stay byte for byte, as Postfix sends
-/// them.
+/// - address fields (From, To, Cc, Reply-To, Sender, Resent-*, ... RFC 5322 3.6.2, 3.6.3, 3.6.6,
+///   and List-Id, RFC 2919): display names and comments become encoded words (RFC 2047 5(2),
+///   5(3)); an 8-bit address is unencodable;
+/// - other structured fields (Received, Message-ID, References, Date, Return-Path, the MIME
+///   fields, signatures...): unencodable, since RFC 2047 5 allows encoded words in none of
+///   their tokens;
+/// - every other field is unstructured (RFC 5322 3.6.5 Subject and Comments, 3.6.8 optional
+///   fields, RFC 2045 Content-Description): its 8-bit words become encoded words, in UTF-8 when
+///   they are UTF-8, else `unknown-8bit` (RFC 1428), so a reader gets the same octets back;
+/// - a field name with an 8-bit octet, or a line that is not a field, is unencodable.
+///
+/// Fields without 8-bit octets, and fields holding NUL (refused for that, see
+/// `SMTPEnvelope.hasNUL`), are left byte for byte.
 public enum HeaderDowngrade {
-    static let unstructuredNames: Set<String> = ["subject", "comments", "content-description", "thread-topic"]
-
-    /// Whether a field (lower-cased name) is unstructured text that may be encoded.
-    public static func isUnstructured(_ lowercasedName: String) -> Bool {
-        unstructuredNames.contains(lowercasedName) || lowercasedName.hasPrefix("x-")
+    /// The re-encoded header and what could not be re-encoded.
+    public struct Result: Equatable, Sendable {
+        /// The header block, every encodable field re-encoded, the rest byte for byte.
+        public var header: [UInt8]
+        /// The names of the fields whose 8-bit octets cannot be encoded (in order, once each):
+        /// when not empty the message needs SMTPUTF8 and must not go to this relay.
+        public var unencodable: [String]
     }
 
-    /// A header block, from its first field through the empty line that ends it, with the
-    /// unstructured UTF-8 fields encoded; every other byte as it was.
-    public static func encodeUTF8Fields(_ header: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(header.count + 64)
+    /// Address fields (phrases and comments encodable, addresses not).
+    static let addressNames: Set<String> = [
+        "from", "sender", "reply-to", "to", "cc", "bcc", "resent-from", "resent-sender", "resent-reply-to",
+        "resent-to", "resent-cc", "resent-bcc", "disposition-notification-to", "return-receipt-to",
+        "mail-followup-to", "mail-reply-to", "errors-to", "list-id",
+    ]
+
+    /// Structured fields with no token that RFC 2047 allows to encode.
+    static let structuredNames: Set<String> = [
+        "return-path", "received", "date", "resent-date", "message-id", "resent-message-id", "in-reply-to",
+        "references", "mime-version", "content-type", "content-transfer-encoding", "content-id",
+        "content-disposition", "content-language", "content-location", "content-md5", "content-base",
+        "dkim-signature", "domainkey-signature", "arc-seal", "arc-message-signature",
+        "arc-authentication-results", "authentication-results", "received-spf", "list-help",
+        "list-unsubscribe", "list-unsubscribe-post", "list-subscribe", "list-post", "list-owner",
+        "list-archive", "original-recipient", "final-recipient", "auto-submitted",
+    ]
+
+    /// Whether a field (lower-cased name) is unstructured text, whose words may all be encoded.
+    public static func isUnstructured(_ lowercasedName: String) -> Bool {
+        !addressNames.contains(lowercasedName) && !structuredNames.contains(lowercasedName)
+    }
+
+    /// A header block, from its first field through the empty line that ends it (or the
+    /// whole message when it has no body), with every encodable 8-bit field re-encoded.
+    public static func downgrade(_ header: [UInt8]) -> Result {
+        var result = Result(header: [], unencodable: [])
+        result.header.reserveCapacity(header.count + 64)
         var start = 0
         while start < header.count {
             // One field: its first line and the continuation lines (starting with SP or HT).
@@ -31,20 +64,61 @@ public enum HeaderDowngrade {
                 end = (header[end...].firstIndex(of: 10) ?? header.count - 1) + 1
             } while end < header.count && (header[end] == 32 || header[end] == 9)
             let raw = header[start..<end]
-            out += encodedField(raw) ?? Array(raw)
+            switch encodedField(raw) {
+            case .unchanged:
+                result.header += raw
+            case .encoded(let bytes):
+                result.header += bytes
+            case .unencodable(let name):
+                result.header += raw
+                if !result.unencodable.contains(name) { result.unencodable.append(name) }
+            }
             start = end
         }
-        return out
+        return result
     }
 
-    /// The field re-written with encoded words, or nil when it stays as it is.
-    static func encodedField(_ raw: ArraySlice<UInt8>) -> [UInt8]? {
-        guard raw.contains(where: { $0 >= 0x80 }) else { return nil }
+    /// Whether the header of `message` (through its first empty line, or all of it) holds an
+    /// 8-bit octet, for a message given as bytes without the submission's flag.
+    public static func headerHasEightBit(_ message: [UInt8]) -> Bool {
+        var previous: UInt8 = 10
+        var i = 0
+        while i < message.count {
+            let b = message[i]
+            if previous == 10, b == 10 || (b == 13 && i + 1 < message.count && message[i + 1] == 10) { return false }
+            if b >= 0x80 { return true }
+            previous = b
+            i += 1
+        }
+        return false
+    }
+
+    enum FieldOutcome: Equatable {
+        case unchanged
+        case encoded([UInt8])
+        case unencodable(String)
+    }
+
+    static func encodedField(_ raw: ArraySlice<UInt8>) -> FieldOutcome {
+        guard raw.contains(where: { $0 >= 0x80 }), !raw.contains(0) else { return .unchanged }
         let parsed = HeaderBlock.parse(Array(raw)).block.fields
-        guard parsed.count == 1, let field = parsed.first, isUnstructured(field.lowercasedName) else { return nil }
+        guard parsed.count == 1, let field = parsed.first, HeaderField.isValidName(field.name) else {
+            let line = raw.prefix { $0 != 13 && $0 != 10 }
+            let name = line.firstIndex(of: 58).map { String(decoding: line[line.startIndex..<$0], as: UTF8.self) }
+            return .unencodable(name.map { "a field named \($0)" } ?? "a header line that is not a field")
+        }
+        let lowercased = field.lowercasedName
         let value = field.unfoldedValue
-        let text = String(decoding: value, as: UTF8.self)
-        guard Array(text.utf8) == value, let encoded = EncodedWord.encodeUnstructuredIfNeeded(text) else { return nil }
-        return HeaderField.folded(name: field.name, value: Array(encoded.utf8)).wireBytes
+        let encoded: [UInt8]
+        if addressNames.contains(lowercased) {
+            guard let bytes = SevenBitHeader.encodeAddressField(value) else { return .unencodable(field.name) }
+            encoded = bytes
+        } else if structuredNames.contains(lowercased) {
+            return .unencodable(field.name)
+        } else {
+            encoded = SevenBitHeader.encodeUnstructured(value)
+        }
+        guard !encoded.contains(where: { $0 >= 0x80 }) else { return .unencodable(field.name) }
+        return .encoded(HeaderField.folded(name: field.name, value: encoded).wireBytes)
     }
 }

@@ -1,10 +1,10 @@
 import MailMessage
 
 /// What the client does to a message's bytes before sending them, and why: a relay without
-/// 8BITMIME gets 8-bit content converted to 7bit (RFC 6152 3), and no line may exceed 998
-/// octets (RFC 5321 4.5.3.1.6). No IO: SMTPTransport reads the message into memory only when
-/// `reasons` is not empty, which is rare (most relays take 8BITMIME; long lines are flagged
-/// at submission).
+/// 8BITMIME gets 8-bit content converted to 7bit (RFC 6152 3), no line may exceed 998
+/// octets (RFC 5321 4.5.3.1.6), and no NUL may be sent as 7bit or 8bit data (RFC 2045 2.7,
+/// 2.8). No IO: SMTPTransport reads the message into memory only when `reasons` is not empty,
+/// which is rare (most relays take 8BITMIME; long lines and NUL are flagged at submission).
 public enum MessageConversion {
     /// The message as it is to be sent.
     public struct Result: Equatable, Sendable {
@@ -14,28 +14,42 @@ public enum MessageConversion {
         public var body: SMTPBodyType
         /// True when 8-bit content was converted because the relay lacks 8BITMIME.
         public var convertedTo7Bit: Bool
+        /// True when NUL octets are left that could not be encoded (`EightBitDowngrade`): the
+        /// message must not be sent (the state machine refuses it, `SMTPEnvelope.hasNUL`).
+        public var hasNUL: Bool
     }
 
     /// Whether some line of the message is longer than 998 octets.
     public static func hasLongLine(_ message: [UInt8]) -> Bool { LineLimit.hasLongLine(message) }
 
+    /// Whether the message holds a NUL octet.
+    public static func hasNUL(_ message: [UInt8]) -> Bool { message.contains(0) }
+
     /// Why this message must be converted for a relay with these capabilities (empty: send as is).
     public static func reasons(for envelope: SMTPEnvelope, capabilities: SMTPCapabilities) -> EightBitDowngrade.Reasons {
         var reasons: EightBitDowngrade.Reasons = []
         if envelope.body == .eightBitMIME, !capabilities.eightBitMIME { reasons.insert(.eightBit) }
-        // BINARYMIME data has no lines to limit (RFC 3030 3).
+        // BINARYMIME data has no lines to limit and may hold any octet (RFC 3030 3).
         if envelope.hasLongLines, envelope.body != .binaryMIME { reasons.insert(.longLines) }
+        if envelope.hasNUL, envelope.body != .binaryMIME { reasons.insert(.nul) }
         return reasons
     }
 
     /// Converts `message` (announced as `body`) for `reasons`. Entities that can be re-encoded
     /// are (quoted-printable or base64, `EightBitDowngrade`); for long lines, whatever is left
     /// is broken (`breakLongLines`). When the 8-bit conversion is impossible the body type
-    /// stays 8BITMIME, and the state machine refuses the message with its reason.
+    /// stays 8BITMIME, and the state machine refuses the message with its reason; when NUL
+    /// cannot be encoded, `hasNUL` says so and the state machine refuses it for that.
     public static func convert(_ message: [UInt8], body: SMTPBodyType, for reasons: EightBitDowngrade.Reasons) -> Result {
-        var result = Result(message: message, body: body, convertedTo7Bit: false)
+        var result = Result(message: message, body: body, convertedTo7Bit: false, hasNUL: false)
         let original8Bit = EightBitDowngrade.has8Bit(message)
-        if let converted = EightBitDowngrade.convert(message, for: reasons) {
+        let converted = EightBitDowngrade.convert(message, for: reasons)
+        if reasons.contains(.nul), converted == nil {
+            // Refused either way; say NUL only when NUL is what cannot be encoded.
+            result.hasNUL = !reasons.contains(.eightBit)
+                || EightBitDowngrade.convert(message, for: reasons.subtracting(.eightBit)) == nil
+        }
+        if let converted {
             if reasons.contains(.eightBit) {
                 result.body = .sevenBit
                 result.convertedTo7Bit = original8Bit

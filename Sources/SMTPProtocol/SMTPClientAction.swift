@@ -27,11 +27,14 @@ public struct SMTPSessionConfiguration: Sendable {
     public var usePipelining: Bool
     /// Use BDAT when CHUNKING is offered (RFC 3030); BINARYMIME needs it regardless.
     public var useChunking: Bool
+    /// How many pipelined commands go out before their replies are read (RFC 2920 3.1).
+    public var pipeliningWindow: SMTPPipeliningWindow
 
     /// Creates a configuration.
     public init(heloName: String, tls: SMTPTLSMode = .startTLS, auth: SMTPAuthMode = .none,
                 credentials: SASLCredentials? = nil, allowPlaintextAuth: Bool = false,
-                usePipelining: Bool = true, useChunking: Bool = true) {
+                usePipelining: Bool = true, useChunking: Bool = true,
+                pipeliningWindow: SMTPPipeliningWindow = SMTPPipeliningWindow()) {
         self.heloName = heloName
         self.tls = tls
         self.auth = auth
@@ -39,6 +42,28 @@ public struct SMTPSessionConfiguration: Sendable {
         self.allowPlaintextAuth = allowPlaintextAuth
         self.usePipelining = usePipelining
         self.useChunking = useChunking
+        self.pipeliningWindow = pipeliningWindow
+    }
+}
+
+/// The most a pipelined group may hold before the client reads its replies (RFC 2920 3.1: a
+/// client that writes a whole group before reading "MUST ... make sure that each group of
+/// commands fits entirely within the window", else both sides can block writing, each
+/// waiting for the other to read, until the timeout). The defaults, 100 commands and 4096
+/// octets (the window size RFC 2920 3.1 calls usual), keep a group and its replies within the
+/// smallest socket buffers; a transaction with more recipients costs one round trip per group
+/// (5,000 recipients: about 40), instead of a deadlock. A group always holds at least one
+/// command, and DATA is always the last of its group.
+public struct SMTPPipeliningWindow: Hashable, Sendable {
+    /// Commands per group, at least 1.
+    public var commands: Int
+    /// Octets per group (a single longer command still goes alone).
+    public var octets: Int
+
+    /// Creates a window; values below 1 count as 1.
+    public init(commands: Int = 100, octets: Int = 4096) {
+        self.commands = max(1, commands)
+        self.octets = max(1, octets)
     }
 }
 

@@ -29,9 +29,11 @@ struct TransactionState {
 extension SMTPClientStateMachine {
     /// Starts a mail transaction for `envelope` (ready state only). Local refusals come back
     /// at once as `.transactionComplete`: a message larger than the announced SIZE (RFC 1870
-    /// 6.1, 5.3.4), SMTPUTF8 needed (an internationalised address; preferred only, for
-    /// UTF-8 header fields, it is not) but not offered (RFC 6531 3.3, 5.6.7), an 8-bit body the
-    /// relay cannot take (RFC 6152 3: convert it to 7bit first) or a binary body without
+    /// 6.1, 5.3.4), NUL octets left in a 7bit or 8bit body (RFC 2045 2.7, 2.8, 5.6.5; the client
+    /// encodes them first where it can), SMTPUTF8 needed (an internationalised address; preferred
+    /// only, for UTF-8 header fields, it is not; or required for header fields that cannot be
+    /// encoded, 5.6.9) but not offered (RFC 6531 3.3, 5.6.7), an 8-bit
+    /// body the relay cannot take (RFC 6152 3: convert it to 7bit first) or a binary body without
     /// BINARYMIME and CHUNKING (RFC 3030 3, 5.6.3).
     public mutating func beginTransaction(_ envelope: SMTPEnvelope) -> SMTPClientAction {
         guard phase == .ready else { return invalidTransaction("beginTransaction outside the ready state") }
@@ -85,9 +87,21 @@ extension SMTPClientStateMachine {
             return (EnhancedStatusCode(5, 3, 4),
                     "message size \(size) exceeds the relay's limit of \(limit) bytes (SIZE)")
         }
+        if envelope.hasNUL, envelope.body != .binaryMIME {
+            return (EnhancedStatusCode(5, 6, 5),
+                    "the message contains NUL octets that cannot be encoded (in a header field, in a part already "
+                    + "quoted-printable or base64, or inside multipart/signed or multipart/encrypted); NUL may not "
+                    + "be sent as 7bit or 8bit data (RFC 2045 2.7, 2.8)")
+        }
         if envelope.needsSMTPUTF8, !caps.smtpUTF8 {
-            return (EnhancedStatusCode(5, 6, 7),
-                    "the message needs SMTPUTF8 (internationalised address) and the relay does not support it")
+            let addresses = [envelope.sender ?? ""] + envelope.recipients.map(\.address)
+            if addresses.contains(where: SMTPCommand.needsSMTPUTF8) || envelope.smtpUTF8Reason == nil {
+                return (EnhancedStatusCode(5, 6, 7),
+                        "the message needs SMTPUTF8 (internationalised address) and the relay does not support it")
+            }
+            // RFC 6531's X.6.9: a UTF-8 header message cannot be transferred.
+            return (EnhancedStatusCode(5, 6, 9),
+                    "the message needs SMTPUTF8 (\(envelope.smtpUTF8Reason ?? "")) and the relay does not support it")
         }
         switch envelope.body {
         case .sevenBit:
@@ -105,27 +119,34 @@ extension SMTPClientStateMachine {
         guard var tx = transaction else { return invalidTransaction("no transaction") }
         var bytes: [UInt8] = []
         var trace: [String] = []
-        let end = tx.pipelined ? tx.commands.count : min(tx.next + 1, tx.commands.count)
-        var wait = SMTPWait.command
+        let end = groupEnd(tx)
         while tx.next < end {
             let (expect, output) = tx.commands[tx.next]
             bytes += output.bytes
             trace += output.trace
             tx.pending.append(expect)
             tx.next += 1
-            switch expect {
-            case .rset: wait = .command
-            case .mail: wait = .mail
-            case .rcpt: wait = .rcpt
-            case .data: wait = .dataInitiation
-            }
-        }
-        // RFC 2920 3.1: the first reply to wait for is that of the first command in the group.
-        if tx.pipelined, let first = tx.pending.first {
-            wait = first == .rset ? .command : .mail
         }
         transaction = tx
-        return .send(SMTPOutput(bytes: bytes, trace: trace), wait)
+        // RFC 2920 3.1: the first reply to wait for is that of the first command in the group.
+        return .send(SMTPOutput(bytes: bytes, trace: trace), waitFor(tx.pending[0]))
+    }
+
+    /// Where the next group ends: one command without pipelining; with it, as many as fit the
+    /// window (`SMTPPipeliningWindow`), at least one.
+    private func groupEnd(_ tx: TransactionState) -> Int {
+        let count = tx.commands.count
+        guard tx.pipelined else { return min(tx.next + 1, count) }
+        let window = configuration.pipeliningWindow
+        var end = tx.next
+        var octets = 0
+        while end < count, end - tx.next < window.commands {
+            let size = tx.commands[end].1.bytes.count
+            if end > tx.next, octets + size > window.octets { break }
+            octets += size
+            end += 1
+        }
+        return end
     }
 
     mutating func receiveTransaction(_ reply: SMTPReply) -> SMTPClientAction {
@@ -171,7 +192,8 @@ extension SMTPClientStateMachine {
         }
     }
 
-    /// All replies so far are in (non-pipelined: the one command; pipelined: the group).
+    /// All replies so far are in (non-pipelined: the one command; pipelined: the group): the
+    /// next command or group, unless MAIL was refused or DATA would follow with no recipient.
     private mutating func afterGroup() -> SMTPClientAction {
         guard var tx = transaction else { return invalidTransaction("no transaction") }
         let mailOK = tx.mailReply?.isPositive ?? true

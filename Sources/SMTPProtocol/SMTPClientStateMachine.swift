@@ -3,8 +3,9 @@
 ///
 /// Session: greeting (3.1) → EHLO, or HELO when EHLO is refused with 5yz (4.1.1.1, 3.2) →
 /// STARTTLS and EHLO again when configured (RFC 3207 4.2) → AUTH (RFC 4954) → ready.
-/// Transactions: [RSET] MAIL, RCPT..., DATA or BDAT, pipelined in one group when PIPELINING
-/// is offered (RFC 2920 3.1), one result per recipient. QUIT ends the session (4.1.1.10).
+/// Transactions: [RSET] MAIL, RCPT..., DATA or BDAT, pipelined in groups bounded by
+/// `SMTPPipeliningWindow` when PIPELINING is offered (RFC 2920 3.1), one result per
+/// recipient. QUIT ends the session (4.1.1.10).
 public struct SMTPClientStateMachine {
     /// The externally visible phase, for drivers and tests.
     public enum Phase: Hashable, Sendable {

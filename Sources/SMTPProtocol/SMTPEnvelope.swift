@@ -30,14 +30,24 @@ public struct SMTPEnvelope: Hashable, Sendable {
     /// True when the message needs SMTPUTF8 (RFC 6531) even if the addresses are ASCII: a relay
     /// without it gets nothing (RFC 6531 3.3); non-ASCII addresses need it in any case.
     public var requiresSMTPUTF8: Bool
+    /// Why the message needs SMTPUTF8 when its addresses are ASCII (`requiresSMTPUTF8`), for
+    /// the refusal: e.g. the header fields whose 8-bit octets cannot be encoded.
+    public var smtpUTF8Reason: String?
     /// True when the header has raw 8-bit fields (RFC 6532): SMTPUTF8 is requested when the
-    /// relay offers it (RFC 6531 3.4: such a message needs it); without it the message is
-    /// still sent, its unstructured UTF-8 fields RFC 2047-encoded (`HeaderDowngrade`).
+    /// relay offers it (RFC 6531 3.4: such a message needs it); without it the fields are
+    /// RFC 2047-encoded (`HeaderDowngrade`), and the message is refused when one cannot be.
+    /// The client looks for them itself in a message given as bytes.
     public var prefersSMTPUTF8: Bool
     /// True when the data may have lines over 998 octets (RFC 5321 4.5.3.1.6): they are
     /// re-encoded or broken before sending (`MessageConversion`). The client finds long
     /// lines itself only in a message given as bytes; a streamed one is trusted to this flag.
     public var hasLongLines: Bool
+    /// True when the data may hold NUL octets, which 7bit and 8bit data may not (RFC 2045 2.7,
+    /// 2.8; RFC 6152 3): the entities holding them are re-encoded before sending
+    /// (`MessageConversion`), and a message where that is impossible is refused, never sent
+    /// with NUL. As for `hasLongLines`, the client looks for NUL itself only in a message
+    /// given as bytes.
+    public var hasNUL: Bool
     /// The message size in octets, for SIZE= and the early size check (RFC 1870).
     public var messageSize: Int?
 
@@ -45,7 +55,7 @@ public struct SMTPEnvelope: Hashable, Sendable {
     public init(sender: String?, recipients: [SMTPRecipient], ret: DSNReturn? = nil,
                 envelopeID: String? = nil, body: SMTPBodyType = .sevenBit,
                 requiresSMTPUTF8: Bool = false, prefersSMTPUTF8: Bool = false,
-                hasLongLines: Bool = false, messageSize: Int? = nil) {
+                hasLongLines: Bool = false, hasNUL: Bool = false, messageSize: Int? = nil) {
         self.sender = sender
         self.recipients = recipients
         self.ret = ret
@@ -54,6 +64,7 @@ public struct SMTPEnvelope: Hashable, Sendable {
         self.requiresSMTPUTF8 = requiresSMTPUTF8
         self.prefersSMTPUTF8 = prefersSMTPUTF8
         self.hasLongLines = hasLongLines
+        self.hasNUL = hasNUL
         self.messageSize = messageSize
     }
 

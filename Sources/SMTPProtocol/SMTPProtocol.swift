@@ -17,18 +17,21 @@
 /// - `DataEncoder`: line-end normalisation and dot-stuffing, streaming, the only place either
 ///   happens (RFC 5321 4.5.2, 2.3.8), and BDAT chunk framing (RFC 3030).
 /// - `EightBitDowngrade`: 8bit to quoted-printable conversion for relays without 8BITMIME
-///   (RFC 6152 section 3, RFC 2045 6.7), and for lines over 998 octets.
+///   (RFC 6152 section 3, RFC 2045 6.7), and for lines over 998 octets and for NUL octets
+///   (RFC 2045 2.7, 2.8).
 /// - `MessageConversion`: what the client does to a message before DATA and why (8BITMIME
-///   missing, lines over 998 octets, RFC 5321 4.5.3.1.6), and the last-resort line breaking.
-/// - `HeaderDowngrade`: raw UTF-8 unstructured header fields as RFC 2047 encoded words for a
-///   relay without SMTPUTF8 (RFC 6531 3.4 prefers SMTPUTF8 for them; addresses require it).
+///   missing, lines over 998 octets, RFC 5321 4.5.3.1.6, NUL), and the last-resort line breaking.
+/// - `HeaderDowngrade`: raw 8-bit header fields as RFC 2047 encoded words for a relay without
+///   SMTPUTF8 (RFC 6531 3.5), or the names of those that cannot be encoded (the message is
+///   then refused for that relay).
 /// - `ProxyCodecs`, `ProxyHandshake`: the proxy handshakes a connection may start with, as
 ///   encoders, incremental parsers and a state machine: SOCKS5 (RFC 1928) with
 ///   username/password (RFC 1929), SOCKS4a, HTTP CONNECT (RFC 9110 9.3.6, RFC 9112 framing,
 ///   Basic credentials RFC 7617).
 /// - `SMTPClientStateMachine`: the client dialogue as a value type whose `mutating func`s return
 ///   `SMTPClientAction`s (greeting, EHLO/HELO, STARTTLS, AUTH, MAIL/RCPT/DATA or BDAT with
-///   RFC 2920 pipelining, RSET, VRFY/EXPN/raw commands, QUIT).
+///   RFC 2920 pipelining in groups bounded by `SMTPPipeliningWindow`, RSET, VRFY/EXPN/raw
+///   commands, QUIT).
 ///
 /// Known divergences:
 /// - Stray CR and stray LF in message data are both turned into CRLF line ends (Postfix does
@@ -38,9 +41,11 @@
 ///   quoted-printable (base64 for non-text) where its transfer encoding allows; other lines
 ///   are broken as Postfix breaks them (headers: CRLF + space, bodies: CRLF), which changes
 ///   the text by a line break. Parts of multipart/signed are never re-encoded.
-/// - UTF-8 header fields to a relay without SMTPUTF8: only unstructured fields are encoded;
-///   UTF-8 display names in address fields go raw (as Postfix sends them).
-/// - The 8BITMIME downgrade leaves 8-bit header bytes alone (as Postfix does); only bodies of
-///   text/* parts (quoted-printable) and other leaf parts (base64) are converted.
+/// - 8-bit header fields to a relay without SMTPUTF8 are encoded (Postfix sends them raw);
+///   a field RFC 2047 cannot encode (an 8-bit address, Received, Message-ID...) makes the
+///   message refused for that relay rather than sent raw.
+/// - The 8BITMIME downgrade leaves the 8-bit header fields of MIME parts alone (as Postfix
+///   does); only bodies of text/* parts (quoted-printable) and other leaf parts (base64) are
+///   converted.
 /// - Replies whose lines end in a bare LF are accepted (lenient, like Postfix).
 public enum SMTPProtocolModule {}

@@ -15,13 +15,19 @@ public final class ScriptedSMTPServer: @unchecked Sendable {
         public var steps: [String: [ScriptStep]]
         /// The EHLO reply used by default.
         public var ehloReply: String
+        /// When above 0, every reply is sent one octet at a time, this many seconds apart: a
+        /// server that trickles its replies so that each read brings one byte (the timeouts
+        /// of a client must bound a whole reply and a whole session, not each read).
+        public var secondsPerReplyOctet: Double
 
         /// A script with defaults: PIPELINING, 8BITMIME, SIZE 10000000, ENHANCEDSTATUSCODES,
         /// DSN, SMTPUTF8 announced; every command accepted.
         public init(steps: [String: [ScriptStep]] = [:],
-                    ehloReply: String = "250-scripted.test\n250-PIPELINING\n250-8BITMIME\n250-SIZE 10000000\n250-ENHANCEDSTATUSCODES\n250-DSN\n250 SMTPUTF8") {
+                    ehloReply: String = "250-scripted.test\n250-PIPELINING\n250-8BITMIME\n250-SIZE 10000000\n250-ENHANCEDSTATUSCODES\n250-DSN\n250 SMTPUTF8",
+                    secondsPerReplyOctet: Double = 0) {
             self.steps = steps
             self.ehloReply = ehloReply
+            self.secondsPerReplyOctet = secondsPerReplyOctet
         }
     }
 
@@ -161,6 +167,10 @@ public final class ScriptedSMTPServer: @unchecked Sendable {
     }
 
     var ehloReply: String { lock.lock(); defer { lock.unlock() }; return script.ehloReply }
+
+    var secondsPerReplyOctet: Double { lock.lock(); defer { lock.unlock() }; return script.secondsPerReplyOctet }
+
+    var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
 }
 
 /// An error setting up the scripted server.

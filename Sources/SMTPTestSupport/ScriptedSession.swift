@@ -96,7 +96,7 @@ struct ScriptedSession {
             send(Self.lines(text))
             return String(text.prefix(3))
         case .split(let pieces, let seconds):
-            for piece in pieces {
+            for piece in pieces where !server.isStopped {
                 send(Array(piece.utf8))
                 usleep(useconds_t(seconds * 1_000_000))
             }
@@ -117,6 +117,14 @@ struct ScriptedSession {
     }
 
     private func send(_ bytes: [UInt8]) {
+        let interval = server.secondsPerReplyOctet
+        if interval > 0 {
+            for byte in bytes {
+                guard !server.isStopped, Glibc.send(fd, [byte], 1, Int32(MSG_NOSIGNAL)) == 1 else { return }
+                usleep(useconds_t(interval * 1_000_000))
+            }
+            return
+        }
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }

@@ -15,35 +15,45 @@ public struct SMTPDeliveryResult: Hashable, Sendable {
 
 extension SMTPClient {
     /// Sends one message over the established session (RFC 5321 3.3): [RSET,] MAIL, RCPT...,
-    /// DATA or BDAT, pipelined when offered. Returns per-recipient results; a refusal by the
+    /// DATA or BDAT, pipelined when offered, all of it within `relay.timeouts.delivery` (and
+    /// the caller's deadline, `setDeadline`). Returns per-recipient results; a refusal by the
     /// server is a result, not an error. Throws `SMTPError` when the session fails (connection
     /// lost, timeout, 421, interrupt); the connection is then closed and nothing in this
     /// transaction may be counted as delivered.
     ///
     /// An 8-bit message to a relay without 8BITMIME is converted to 7bit first (RFC 6152 3),
-    /// and one with lines over 998 octets (`envelope.hasLongLines`, or found in a message
-    /// given as bytes) is re-encoded or broken (RFC 5321 4.5.3.1.6); the message is then read
-    /// into memory (`MessageConversion`). Raw UTF-8 header fields go with SMTPUTF8 when the
-    /// relay offers it, else encoded (`HeaderDowngrade`, only the header is read). A message
-    /// larger than the relay's SIZE, or one that needs SMTPUTF8 from a relay without it, is
-    /// refused before MAIL.
+    /// one with lines over 998 octets (`envelope.hasLongLines`, or found in a message given as
+    /// bytes) is re-encoded or broken (RFC 5321 4.5.3.1.6), and the parts holding NUL
+    /// (`envelope.hasNUL`, or found in a message given as bytes) are re-encoded, or the message
+    /// refused (RFC 2045 2.7, 2.8); the message is then read into memory (`MessageConversion`).
+    /// Raw 8-bit header fields (flagged, or found in a message given as bytes) go with SMTPUTF8
+    /// when the relay offers it, else RFC 2047-encoded (`HeaderDowngrade`, only the header is
+    /// read), 8BITMIME or not. A message larger than the relay's SIZE, or one that needs
+    /// SMTPUTF8 (an 8-bit address, or an 8-bit header field that cannot be encoded) from a
+    /// relay without it, is refused before MAIL.
     public func send(envelope: SMTPEnvelope, message: SMTPMessageSource) throws -> SMTPDeliveryResult {
         guard connection != nil, machine.phase == .ready, let relayResult else {
             throw SMTPError(.invalidState, "not connected", transient: true)
         }
         interrupter.drain()
+        operationDeadline = .after(relay.timeouts.delivery)
         var envelope = envelope
         var source = message
         var converted = false
         if envelope.messageSize == nil { envelope.messageSize = Int(clamping: source.length) }
         do {
             let caps = machine.capabilities
-            if envelope.prefersSMTPUTF8, !envelope.requestsSMTPUTF8(offered: caps.smtpUTF8) {
-                source = try source.replacingHeader(HeaderDowngrade.encodeUTF8Fields)
-                envelope.messageSize = Int(clamping: source.length)
+            if case .bytes(let bytes) = source {
+                // What the submission flags for a queued message, found here for one given as bytes.
+                if !envelope.prefersSMTPUTF8 { envelope.prefersSMTPUTF8 = HeaderDowngrade.headerHasEightBit(bytes) }
+                if envelope.body == .sevenBit, EightBitDowngrade.has8Bit(bytes) { envelope.body = .eightBitMIME }
             }
-            if case .bytes(let bytes) = source, !envelope.hasLongLines {
-                envelope.hasLongLines = MessageConversion.hasLongLine(bytes)
+            if envelope.prefersSMTPUTF8, !envelope.requestsSMTPUTF8(offered: caps.smtpUTF8) {
+                try downgradeHeader(&source, &envelope)
+            }
+            if case .bytes(let bytes) = source {
+                if !envelope.hasLongLines { envelope.hasLongLines = MessageConversion.hasLongLine(bytes) }
+                if !envelope.hasNUL { envelope.hasNUL = MessageConversion.hasNUL(bytes) }
             }
             let reasons = MessageConversion.reasons(for: envelope, capabilities: caps)
             if !reasons.isEmpty {
@@ -51,6 +61,7 @@ extension SMTPClient {
                 converted = result.convertedTo7Bit
                 source = .bytes(result.message)
                 envelope.body = result.body
+                envelope.hasNUL = result.hasNUL
                 envelope.messageSize = result.message.count
             }
             let end = try drive(machine.beginTransaction(envelope), body: source)
@@ -62,6 +73,27 @@ extension SMTPClient {
         } catch {
             throw abort(error)
         }
+    }
+
+    /// Re-encodes the 8-bit header fields for a relay without SMTPUTF8 (`HeaderDowngrade`);
+    /// when one cannot be, the envelope says the message needs SMTPUTF8, and why, so that the
+    /// state machine refuses it (RFC 6531 3.5: no 8-bit header octet leaves without SMTPUTF8).
+    private func downgradeHeader(_ source: inout SMTPMessageSource, _ envelope: inout SMTPEnvelope) throws {
+        var unencodable: [String] = []
+        if let downgraded = try source.replacingHeader({ header in
+            let result = HeaderDowngrade.downgrade(header)
+            unencodable = result.unencodable
+            return result.header
+        }) {
+            source = downgraded
+            envelope.messageSize = Int(clamping: source.length)
+        } else {
+            unencodable = ["a header of more than 16 MiB"]
+        }
+        guard !unencodable.isEmpty else { return }
+        envelope.requiresSMTPUTF8 = true
+        envelope.smtpUTF8Reason = "8-bit octets that RFC 2047 cannot encode, in "
+            + unencodable.joined(separator: ", ")
     }
 
     /// Streams the message data and returns the final reply (or a refused BDAT chunk's).
@@ -78,14 +110,14 @@ extension SMTPClient {
                 encoder.encode(block, into: &out)
                 sent += Int64(block.count)
                 if out.count >= 64 * 1024 {
-                    try conn.write(out, traceLines: [], deadline: .after(relay.timeouts.dataBlock), what: "message data")
+                    try conn.write(out, traceLines: [], deadline: limit(relay.timeouts.dataBlock), what: "message data")
                     out.removeAll(keepingCapacity: true)
                     progress?(SMTPTransferProgress(bytesSent: sent, totalBytes: total))
                 }
             }
             encoder.finish(into: &out)
             try conn.write(out, traceLines: ["(message data, \(total) octets)", "."],
-                           deadline: .after(relay.timeouts.dataBlock), what: "message data")
+                           deadline: limit(relay.timeouts.dataBlock), what: "message data")
             progress?(SMTPTransferProgress(bytesSent: sent, totalBytes: total))
             return try readReply(conn, .dataTermination)
         case .chunked(let binary):
@@ -96,7 +128,7 @@ extension SMTPClient {
             func sendFrames(_ frames: [[UInt8]]) throws {
                 for frame in frames where refused == nil {
                     try conn.write(frame, traceLines: ["BDAT \(framer.chunkSize)"],
-                                   deadline: .after(relay.timeouts.dataBlock), what: "message data")
+                                   deadline: limit(relay.timeouts.dataBlock), what: "message data")
                     let reply = try readReply(conn, .command)
                     if !reply.isPositive { refused = reply }
                 }
@@ -113,7 +145,7 @@ extension SMTPClient {
             let last = framer.finish()
             let header = last.prefix { $0 != 0x0D }
             try conn.write(last, traceLines: [String(decoding: header, as: UTF8.self)],
-                           deadline: .after(relay.timeouts.dataBlock), what: "message data")
+                           deadline: limit(relay.timeouts.dataBlock), what: "message data")
             progress?(SMTPTransferProgress(bytesSent: sent, totalBytes: total))
             return try readReply(conn, .dataTermination)
         }

@@ -21,6 +21,11 @@ public final class SMTPClient: @unchecked Sendable {
     var machine: SMTPClientStateMachine
     var connection: SMTPConnection?
     let interrupter = Interrupter()
+    /// The caller's limit (`setDeadline`) and what to call it when it ends a wait.
+    private(set) var deadline: Deadline?
+    private var deadlineReason = ""
+    /// The limit of the operation in progress (`SMTPTimeouts.delivery` from its start).
+    var operationDeadline: Deadline?
     private var tlsContext: TLSContext?
     private let crypto = OpenSSLCrypto()
 
@@ -44,13 +49,39 @@ public final class SMTPClient: @unchecked Sendable {
     public var authenticatedMechanism: SASLMechanism? { machine.authenticatedMechanism }
 
     /// Connects, reads the greeting, EHLO (HELO fallback), STARTTLS or implicit TLS and AUTH
-    /// as configured (RFC 5321 3.1-3.2, RFC 3207, RFC 8314, RFC 4954). On failure the
+    /// as configured (RFC 5321 3.1-3.2, RFC 3207, RFC 8314, RFC 4954), all of it within
+    /// `relay.timeouts.delivery` (and the caller's deadline, `setDeadline`). On failure the
     /// connection is closed and the error says whether a retry may succeed.
     public func connect() throws {
         guard connection == nil else { throw SMTPError(.invalidState, "already connected", transient: false) }
         interrupter.drain()
+        operationDeadline = .after(relay.timeouts.delivery)
+        relayResult = nil
+        do {
+            try openSession()
+        } catch {
+            throw abort(error)
+        }
+    }
+
+    /// Sets a limit for everything this client does from now on (every wait ends by then at
+    /// the latest, whatever the per-step timeouts), e.g. for one delivery attempt or for a
+    /// caller that will not wait longer (sealmail -odi); nil removes it. A wait ended by it
+    /// fails with `SMTPError.Code.timeout` and a message that starts with `reason`.
+    public func setDeadline(_ deadline: Deadline?, reason: String) {
+        self.deadline = deadline
+        deadlineReason = reason
+    }
+
+    /// The deadline of a wait of `seconds`: no later than the operation's and the caller's.
+    func limit(_ seconds: Double) -> Deadline {
+        Deadline.earliest(.after(seconds), operationDeadline, deadline)
+    }
+
+    /// Connection, greeting, TLS, EHLO, AUTH (`connect`).
+    private func openSession() throws {
         notify(.connecting(host: relay.host, port: relay.port))
-        let deadline = Deadline.after(relay.timeouts.connect)
+        let deadline = limit(relay.timeouts.connect)
         let socket: TCPSocket
         var received: [UInt8] = []
         let result: RelayResult
@@ -73,29 +104,25 @@ public final class SMTPClient: @unchecked Sendable {
         connection = conn
         tlsDescription = nil
         notify(.connected(result))
-        do {
-            if relay.tls == .implicit {
-                guard received.isEmpty else {
-                    // The server speaks only after the client's TLS hello: bytes before it are not its.
-                    throw SMTPError(.proxyProtocol, "the proxy sent data after opening the tunnel, before TLS started",
-                                    transient: true)
-                }
-                try startTLS(on: conn)
+        if relay.tls == .implicit {
+            guard received.isEmpty else {
+                // The server speaks only after the client's TLS hello: bytes before it are not its.
+                throw SMTPError(.proxyProtocol, "the proxy sent data after opening the tunnel, before TLS started",
+                                transient: true)
             }
-            let configuration = try sessionConfiguration()
-            // The nonce is only for SCRAM: drawing it starts OpenSSL (config file, providers),
-            // a millisecond or more that a session without credentials need not pay.
-            machine = SMTPClientStateMachine(configuration: configuration, crypto: crypto,
-                                             clientNonce: configuration.credentials == nil ? "" : try nonce())
-            let end = try drive(machine.connected(), body: nil)
-            guard case .ready = end else {
-                throw SMTPError(.unexpectedReply, "session did not become ready", transient: true)
-            }
-            if let mechanism = machine.authenticatedMechanism { notify(.authenticated(mechanism)) }
-            notify(.ready)
-        } catch {
-            throw abort(error)
+            try startTLS(on: conn)
         }
+        let configuration = try sessionConfiguration()
+        // The nonce is only for SCRAM: drawing it starts OpenSSL (config file, providers),
+        // a millisecond or more that a session without credentials need not pay.
+        machine = SMTPClientStateMachine(configuration: configuration, crypto: crypto,
+                                         clientNonce: configuration.credentials == nil ? "" : try nonce())
+        let end = try drive(machine.connected(), body: nil)
+        guard case .ready = end else {
+            throw SMTPError(.unexpectedReply, "session did not become ready", transient: true)
+        }
+        if let mechanism = machine.authenticatedMechanism { notify(.authenticated(mechanism)) }
+        notify(.ready)
     }
 
     /// VRFY (RFC 5321 4.1.1.6): the server's reply, whatever its code.
@@ -117,6 +144,7 @@ public final class SMTPClient: @unchecked Sendable {
     public func quit() {
         guard connection != nil else { return }
         interrupter.drain()
+        operationDeadline = .after(relay.timeouts.delivery)
         _ = try? drive(machine.quit(), body: nil)
         close()
     }
@@ -141,6 +169,7 @@ public final class SMTPClient: @unchecked Sendable {
             throw SMTPError(.invalidState, "not connected", transient: false)
         }
         interrupter.drain()
+        operationDeadline = .after(relay.timeouts.delivery)
         do {
             let end = try drive(machine.command(request), body: nil)
             guard case .commandComplete(let reply) = end else {
@@ -161,7 +190,7 @@ public final class SMTPClient: @unchecked Sendable {
             }
             switch action {
             case .send(let output, let wait):
-                try conn.write(output.bytes, traceLines: output.trace, deadline: .after(relay.timeouts.command),
+                try conn.write(output.bytes, traceLines: output.trace, deadline: limit(relay.timeouts.command),
                                what: output.trace.first ?? "a command")
                 action = machine.receive(try readReply(conn, wait))
             case .read(let wait):
@@ -183,8 +212,9 @@ public final class SMTPClient: @unchecked Sendable {
         }
     }
 
+    /// One reply, however many reads it takes, within one deadline for the whole of it.
     func readReply(_ conn: SMTPConnection, _ wait: SMTPWait) throws -> SMTPReply {
-        let reply = try conn.readReply(deadline: .after(relay.timeouts.seconds(for: wait)), what: "\(wait)")
+        let reply = try conn.readReply(deadline: limit(relay.timeouts.seconds(for: wait)), what: "\(wait)")
         lastReply = reply
         return reply
     }
@@ -193,7 +223,7 @@ public final class SMTPClient: @unchecked Sendable {
         let context = try tlsContext ?? TLSContext(settings: relay.tlsSettings)
         tlsContext = context
         try conn.startTLS(context: context, settings: relay.tlsSettings, serverName: relay.host,
-                          deadline: .after(relay.timeouts.tlsHandshake))
+                          deadline: limit(relay.timeouts.tlsHandshake))
         if let tls = conn.tls {
             tlsDescription = (tls.protocolName, tls.cipherName)
             notify(.tlsEstablished(protocolName: tls.protocolName, cipher: tls.cipherName))
@@ -216,7 +246,8 @@ public final class SMTPClient: @unchecked Sendable {
         }
         return SMTPSessionConfiguration(heloName: relay.heloName, tls: relay.tls, auth: relay.auth,
                                         credentials: credentials, allowPlaintextAuth: relay.allowPlaintextAuth,
-                                        usePipelining: relay.usePipelining, useChunking: relay.useChunking)
+                                        usePipelining: relay.usePipelining, useChunking: relay.useChunking,
+                                        pipeliningWindow: relay.pipeliningWindow)
     }
 
     private func nonce() throws -> String {
@@ -226,12 +257,22 @@ public final class SMTPClient: @unchecked Sendable {
         return Base64.encode(bytes)
     }
 
-    /// Closes the connection after a failure and returns the error with the relay attached.
+    /// Closes the connection after a failure and returns the error with the relay attached;
+    /// a timeout that an overall limit caused says which.
     func abort(_ error: Error) -> SMTPError {
         close()
         var smtpError = (error as? SMTPError)
             ?? SMTPError(.io, "\(error)", transient: true)
         if smtpError.relay == nil { smtpError.relay = relayResult }
+        if smtpError.code == .timeout {
+            if let deadline, deadline.hasPassed {
+                smtpError.message = "\(deadlineReason) (\(smtpError.message))"
+            } else if let operationDeadline, operationDeadline.hasPassed {
+                let seconds = relay.timeouts.delivery
+                let limit = seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+                smtpError.message = "the operation took longer than its overall limit of \(limit) s (\(smtpError.message))"
+            }
+        }
         return smtpError
     }
 

@@ -51,10 +51,12 @@ public enum SMTPMessageSource: Sendable {
         }
     }
 
-    /// The source with its header block (through the empty line) replaced by `transform`'s
-    /// result; for a file only the header is read. Unchanged when there is no header block or
-    /// no empty line comes within `limit` octets (a header that large is left alone).
-    func replacingHeader(limit: Int = 16 << 20, _ transform: ([UInt8]) -> [UInt8]) throws -> SMTPMessageSource {
+    /// The source with its header block (through the empty line, or the whole message when
+    /// it has none) replaced by `transform`'s result; for a file only the header is read.
+    /// Unchanged when the message starts with the empty line (no header); nil when no empty
+    /// line comes within `limit` octets and the message goes on (a header that large is not
+    /// rewritten, and the caller must not send it as if it had been).
+    func replacingHeader(limit: Int = 16 << 20, _ transform: ([UInt8]) -> [UInt8]) throws -> SMTPMessageSource? {
         struct Found: Error {}
         var head: [UInt8] = []
         var end: Int?
@@ -67,12 +69,18 @@ public enum SMTPMessageSource: Sendable {
             }
         } catch is Found {}
         let noHeader = head.first == 10 || head.starts(with: [13, 10])
-        guard let end, !noHeader else { return self }
-        let header = transform(Array(head[..<end]))
-        if case .file(let fd, let offset, let length) = self {
-            return .prefixed(head: header, descriptor: fd, offset: offset + Int64(end), length: length - Int64(end))
+        if noHeader { return self }
+        if end == nil {
+            // No empty line: all of it is header, unless the limit stopped the reading.
+            guard Int64(head.count) == length else { return nil }
+            end = head.count
         }
-        return .bytes(header + (try readAll())[end...])
+        let headerEnd = end!
+        let header = transform(Array(head[..<headerEnd]))
+        if case .file(let fd, let offset, let length) = self {
+            return .prefixed(head: header, descriptor: fd, offset: offset + Int64(headerEnd), length: length - Int64(headerEnd))
+        }
+        return .bytes(header + (try readAll())[headerEnd...])
     }
 
     /// The offset just after the first empty line (LF, optional CR, LF), looking from `from`.

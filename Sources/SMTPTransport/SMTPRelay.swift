@@ -1,6 +1,8 @@
 import SMTPProtocol
 
-/// Timeouts in seconds; defaults from RFC 5321 4.5.3.2.
+/// Timeouts in seconds; defaults from RFC 5321 4.5.3.2. Each wait for a reply is bounded
+/// as a whole (one deadline for all the reads of a reply, not one per read, as Postfix's
+/// `smtp_*_timeout` with `smtp_per_record_deadline`), and `delivery` bounds each operation.
 public struct SMTPTimeouts: Hashable, Sendable {
     /// TCP connect (not in the RFC; 30 s as Postfix's smtp_connect_timeout).
     public var connect: Double = 30
@@ -20,6 +22,12 @@ public struct SMTPTimeouts: Hashable, Sendable {
     public var dataTermination: Double = 600
     /// Other commands: EHLO, STARTTLS, AUTH, RSET, VRFY, EXPN, QUIT (5 minutes).
     public var command: Double = 300
+    /// The whole of one operation, whatever the steps: `SMTPClient.connect` (connection,
+    /// greeting, TLS, EHLO, AUTH) and each `send` (the transaction, data included) are each
+    /// bounded by it, on top of the per-step waits above, which a server that trickles its
+    /// replies a byte at a time could otherwise stretch one after another (not in the RFC;
+    /// 30 minutes: RFC 5321's own waits for one message add up to more than 20).
+    public var delivery: Double = 1800
 
     /// The RFC defaults.
     public init() {}
@@ -29,7 +37,7 @@ public struct SMTPTimeouts: Hashable, Sendable {
         var t = SMTPTimeouts()
         t.connect = seconds; t.greeting = seconds; t.tlsHandshake = seconds; t.mail = seconds
         t.rcpt = seconds; t.dataInitiation = seconds; t.dataBlock = seconds
-        t.dataTermination = seconds; t.command = seconds
+        t.dataTermination = seconds; t.command = seconds; t.delivery = seconds
         return t
     }
 
@@ -111,6 +119,8 @@ public struct SMTPRelay: @unchecked Sendable {
     public var timeouts = SMTPTimeouts()
     /// Use PIPELINING when offered (RFC 2920).
     public var usePipelining = true
+    /// How many pipelined commands go out before their replies are read (RFC 2920 3.1).
+    public var pipeliningWindow = SMTPPipeliningWindow()
     /// Use BDAT when CHUNKING is offered (RFC 3030).
     public var useChunking = true
 

@@ -6,10 +6,15 @@
 ///
 /// RFCs: RFC 5321 (SMTP; 4.5.3.2 timeouts), RFC 3207 (STARTTLS), RFC 8314 (implicit TLS),
 /// RFC 6125 (host-name verification, through OpenSSL's X509_check_host/ip), RFC 4954 (AUTH),
-/// RFC 2920 (PIPELINING), RFC 3030 (CHUNKING), RFC 6152 (8BITMIME, with the downgrade of
-/// SMTPProtocol's `EightBitDowngrade`), RFC 1870 (SIZE), RFC 3461 (DSN), RFC 6531 (SMTPUTF8:
-/// required for internationalised addresses, preferred for UTF-8 header fields, which go
-/// encoded to a relay without it), RFC 5321 4.5.3.1.6 (no line over 998 octets in DATA).
+/// RFC 2920 (PIPELINING, in bounded groups), RFC 3030 (CHUNKING), RFC 6152 (8BITMIME, with
+/// the downgrade of SMTPProtocol's `EightBitDowngrade`), RFC 1870 (SIZE), RFC 3461 (DSN),
+/// RFC 6531 (SMTPUTF8: required for internationalised addresses, preferred for 8-bit header
+/// fields, which go encoded to a relay without it, or not at all), RFC 5321 4.5.3.1.6 (no
+/// line over 998 octets in DATA), RFC 2045 2.7/2.8 (no NUL in DATA).
+///
+/// Time: each wait (a whole reply, a whole write) has its RFC 5321 4.5.3.2 timeout; each
+/// operation (`connect`, `send`) is bounded as a whole by `SMTPTimeouts.delivery`, and a caller
+/// can bound everything with `SMTPClient.setDeadline`.
 ///
 /// Proxies (`SMTPRelay.proxy`, `SMTPProxy`): SOCKS5 (RFC 1928) with username/password
 /// (RFC 1929), the relay's name resolved here (`socks5`, each address tried in turn) or by the
@@ -19,7 +24,8 @@
 /// tunnel with SNI and verification against the relay's name.
 ///
 /// Known divergences and limits:
-/// - Name resolution uses getaddrinfo(3), which cannot be bounded by the connect deadline.
+/// - Name resolution uses getaddrinfo(3), and a relay secret may come from a command: neither
+///   can be bounded by the deadlines (sealmail -odi has a watchdog for them).
 /// - Proxies: no GSSAPI for SOCKS5 (RFC 1961), no TLS to the proxy itself (`https://`
 ///   proxies), no Digest or NTLM for HTTP proxies; proxy credentials travel in clear to the
 ///   proxy (as those protocols send them).

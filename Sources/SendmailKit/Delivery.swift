@@ -3,19 +3,32 @@ import Glibc
 #endif
 import MailPolicy
 import MailQueue
+import SMTPTransport
 
 /// Delivery right after submission: `-odi` (wait, and report permanent refusals through the
 /// exit status) and `-odb` (a detached child, the caller does not wait).
 enum Delivery {
     /// Delivers queued messages now (the copies of one submission, over one connection);
     /// returns what happened to their recipients, together, or nil when none was attempted.
+    /// With `timeLimit` (-odi's `interactive_timeout`), the SMTP delivery is cut short when it
+    /// passes and what is left stays queued; should something wait where no deadline reaches
+    /// (a name lookup, a password_command), the process ends anyway a few seconds later,
+    /// exit 0, the message queued (`Watchdog`).
     @discardableResult
-    static func deliverNow(_ ids: [String], _ rt: Runtime, trace: Bool, report: Bool) -> MessageReport? {
+    static func deliverNow(_ ids: [String], _ rt: Runtime, trace: Bool, report: Bool,
+                           timeLimit: Int? = nil, program: String = "sendmail") -> MessageReport? {
         var o = QueueRunOptions()
         o.ids = ids
         o.trace = trace
         o.reportPermanentFailures = report
         o.connections = 1
+        o.timeLimit = timeLimit
+        if let timeLimit {
+            Watchdog.start(after: Double(timeLimit) + Watchdog.grace) {
+                Stderr.write("\(program): delivery still not finished \(timeLimit) s after it started "
+                             + "(interactive_timeout); the message stays queued for the next queue run\n")
+            }
+        }
         do {
             return merged(try QueueRunner(runtime: rt, options: o).run(), ids: ids)
         } catch {
@@ -63,6 +76,33 @@ enum Delivery {
         }
         body()
         _exit(0)
+    }
+
+    /// The backstop of -odi's time limit: a thread that, if the process is still running
+    /// `seconds` from now, writes the note and exits 0. The queue is consistent at any instant
+    /// (DESIGN.md "Queue"), so ending there leaves the message queued for the next run.
+    enum Watchdog {
+        /// How long after the time limit the backstop waits for the deadlines to do their work.
+        static let grace: Double = 5
+
+        static func start(after seconds: Double, note: @escaping () -> Void) {
+            final class Box { let note: () -> Void; let seconds: Double; init(_ n: @escaping () -> Void, _ s: Double) { note = n; seconds = s } }
+            var attributes = pthread_attr_t()
+            pthread_attr_init(&attributes)
+            pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+            pthread_attr_setstacksize(&attributes, 1 << 16)
+            defer { pthread_attr_destroy(&attributes) }
+            let context = Unmanaged.passRetained(Box(note, seconds)).toOpaque()
+            var thread = pthread_t()
+            let rc = pthread_create(&thread, &attributes, { raw in
+                let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+                let end = Deadline.after(box.seconds)
+                while !end.hasPassed { usleep(useconds_t(max(1_000, min(500_000, end.remainingSeconds * 1e6)))) }
+                box.note()
+                _exit(0)
+            }, context)
+            if rc != 0 { Unmanaged<Box>.fromOpaque(context).release() }
+        }
     }
 
     /// `-odi`'s exit status (DESIGN.md "Command line"): 0 when every recipient was accepted or

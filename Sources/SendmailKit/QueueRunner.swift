@@ -27,6 +27,10 @@ public struct QueueRunOptions: Sendable {
     public var reportPermanentFailures = false
     /// Sessions opened in parallel.
     public var connections = 4
+    /// `-odi`: the most the run may take, in seconds (`interactive_timeout`). When it has
+    /// passed, the SMTP delivery in progress is cut short and whatever is left stays queued,
+    /// its delay reason saying so.
+    public var timeLimit: Int?
     public init() {}
 }
 
@@ -50,6 +54,8 @@ public final class QueueRunner: @unchecked Sendable {
     private var next = 0
     private var reports: [String: MessageReport] = [:]
     public private(set) var summary = (sent: 0, deferred: 0, failed: 0, messages: 0)
+    /// When `options.timeLimit` ends the run.
+    private(set) var runDeadline: Deadline?
 
     public init(runtime: Runtime, options: QueueRunOptions) {
         rt = runtime
@@ -57,9 +63,15 @@ public final class QueueRunner: @unchecked Sendable {
         schedule = RetrySchedule(lifetime: runtime.config.maxQueueLifetime)
     }
 
+    /// The delay reason of what the time limit cut short.
+    var interruptedReason: String {
+        "delivery interrupted after \(options.timeLimit ?? 0) s (interactive_timeout); left for the next queue run"
+    }
+
     /// One pass over the queue (or over `options.ids`).
     @discardableResult
     public func run() throws -> [String: MessageReport] {
+        runDeadline = options.timeLimit.map { Deadline.after(Double($0)) }
         rt.spool.sweepTemporaryFiles(olderThan: 3600, now: Int(Clock.now().epochSeconds))
         work = try options.ids ?? rt.spool.list()
         let workers = max(1, min(options.connections, work.count))
@@ -359,11 +371,15 @@ public final class QueueRunner: @unchecked Sendable {
                 ret: env.ret.flatMap(DSNReturn.init(rawValue:)), envelopeID: env.envid,
                 body: env.bodyType == .sevenBit ? .sevenBit : .eightBitMIME,
                 requiresSMTPUTF8: env.smtputf8, prefersSMTPUTF8: env.eightBitHeader,
-                hasLongLines: env.hasLongLines, messageSize: Int(env.size))
+                hasLongLines: env.hasLongLines, hasNUL: env.hasNUL, messageSize: Int(env.size))
             let source = SMTPMessageSource.file(descriptor: fd, offset: offset, length: env.size)
+            if runner.runDeadline?.hasPassed == true {
+                return .failed(reason: runner.interruptedReason, relay: nil, dsn: "4.4.2")
+            }
             // A cached session first; if it broke before any data went out, a fresh one.
             if let c = client {
                 progress.bytes = 0
+                startAttempt(c)
                 do {
                     return .delivered(try c.send(envelope: smtpEnvelope, message: source))
                 } catch {
@@ -378,8 +394,12 @@ public final class QueueRunner: @unchecked Sendable {
             }
             var lastFailure: Attempt = .failed(reason: "no relay reachable", relay: nil, dsn: "4.4.1")
             for config in relays {
+                if runner.runDeadline?.hasPassed == true {
+                    return .failed(reason: runner.interruptedReason, relay: nil, dsn: "4.4.2")
+                }
                 let relay = RelayFactory.relay(config, heloName: runner.rt.hostname)
                 let c = SMTPClient(relay: relay, observers: observers(relay: config.host))
+                startAttempt(c)
                 do {
                     try c.connect()
                 } catch {
@@ -400,7 +420,23 @@ public final class QueueRunner: @unchecked Sendable {
             return lastFailure
         }
 
+        /// Bounds the attempt that starts (connecting if needed, then the transaction) by the
+        /// relay's `delivery_timeout`, or by the run's time limit when that comes first.
+        func startAttempt(_ c: SMTPClient) {
+            let seconds = c.relay.timeouts.delivery
+            let attempt = Deadline.after(seconds)
+            if let run = runner.runDeadline, run < attempt {
+                c.setDeadline(run, reason: runner.interruptedReason)
+            } else {
+                c.setDeadline(attempt, reason: "the delivery attempt took longer than delivery_timeout (\(Int(seconds)) s)")
+            }
+        }
+
         func failure(_ error: Error) -> Attempt {
+            if runner.runDeadline?.hasPassed == true {
+                let relay = (error as? SMTPError)?.relay?.description
+                return .failed(reason: runner.interruptedReason, relay: relay, dsn: "4.4.2")
+            }
             if let e = error as? SMTPError {
                 let dsn = e.reply?.effectiveStatus.description ?? "4.4.1"
                 let transientDSN = dsn.hasPrefix("5") ? "4" + dsn.dropFirst() : dsn

@@ -51,6 +51,7 @@ enum RelayFactory {
         t.dataInitiation = Double(c.commandTimeout)
         t.dataBlock = Double(c.dataTimeout)
         t.dataTermination = Double(c.dataTimeout)
+        t.delivery = Double(c.deliveryTimeout)
         r.timeouts = t
         return r
     }

@@ -80,7 +80,8 @@ public enum SendmailCommand {
             Delivery.detach { Delivery.deliverNow(ids, rt, trace: false, report: false) }
             return 0
         case .interactive:
-            let report = Delivery.deliverNow(ids, rt, trace: verbose, report: true)
+            let report = Delivery.deliverNow(ids, rt, trace: verbose, report: true,
+                                             timeLimit: rt.config.interactiveTimeout, program: program)
             return Delivery.exitStatus(report, program: program)
         }
     }

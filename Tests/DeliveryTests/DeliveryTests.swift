@@ -17,9 +17,12 @@ final class DeliveryTests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
     /// A runtime whose relays are the given ports on 127.0.0.1 (plain SMTP).
-    func runtime(ports: [UInt16], extra: String = "") throws -> Runtime {
+    func runtime(ports: [UInt16], extra: String = "", commandTimeout: Int = 5, relayExtra: String = "") throws -> Runtime {
         var text = "hostname = \"host.example.com\"\ndomain = \"example.com\"\nqueue_dir = \"\(dir!)/q\"\n\(extra)\n"
-        for p in ports { text += "[[relay]]\nhost = \"127.0.0.1\"\nport = \(p)\ntls = \"none\"\nconnect_timeout = 5\ncommand_timeout = 5\ndata_timeout = 5\n" }
+        for p in ports {
+            text += "[[relay]]\nhost = \"127.0.0.1\"\nport = \(p)\ntls = \"none\"\nconnect_timeout = 5\n"
+                + "command_timeout = \(commandTimeout)\ndata_timeout = 5\n\(relayExtra)\n"
+        }
         let path = dir + "/cfg.toml"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return try Runtime.load(configOption: path, verbose: false)
@@ -34,6 +37,18 @@ final class DeliveryTests: XCTestCase {
         var fds: [Int32] = [0, 0]
         XCTAssertEqual(pipe(&fds), 0)
         let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
+        close(fds[1])
+        defer { close(fds[0]) }
+        return try Submission.submit(opts, runtime: rt, inputFD: fds[0]).envelope
+    }
+
+    /// Queues raw octets (for input that is not UTF-8).
+    func queueBytes(_ rt: Runtime, _ bytes: [UInt8], sender: String = "sender@example.com") throws -> QueuedEnvelope {
+        var opts = try SendmailOptions.parse(["-t", "-i", "-f", sender])
+        opts.deliveryMode = .queue
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
         _ = bytes.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
         close(fds[1])
         defer { close(fds[0]) }
@@ -80,6 +95,88 @@ final class DeliveryTests: XCTestCase {
         XCTAssertFalse(data.components(separatedBy: "\r\n").contains { $0.utf8.count > 998 }, data)
         XCTAssertTrue(data.contains("Subject: café über 日本\r\n"))
         XCTAssertTrue(data.contains("Content-Transfer-Encoding: quoted-printable\r\n"))
+    }
+
+    /// A body with NUL (flagged at submission) leaves quoted-printable, without a NUL on the
+    /// wire: the queue's flag reaches the transport (the old run sent the NUL as it was).
+    func testNULInTheBodyIsEncodedThroughTheQueue() throws {
+        let server = try ScriptedSMTPServer()
+        let rt = try runtime(ports: [server.port])
+        let e = try queue(rt, "To: a@x.example\nSubject: nul\n\nbefore\n\u{0}.\nafter\n")
+        XCTAssertTrue(e.hasNUL)
+        let reports = try run(rt)
+        XCTAssertEqual(reports[e.id]?.accepted, ["a@x.example"])
+        XCTAssertEqual(server.messages.count, 1)
+        XCTAssertFalse(server.messages[0].contains(0), "NUL on the wire")
+        let data = String(decoding: server.messages[0], as: UTF8.self)
+        XCTAssertTrue(data.contains("Content-Transfer-Encoding: quoted-printable\r\n\r\nbefore\r\n=00.\r\nafter\r\n"), data)
+    }
+
+    /// Through the queue (the header rewritten, the body still streamed from the file) to a
+    /// relay with neither 8BITMIME nor SMTPUTF8: no 8-bit octet leaves, the Subject that is not
+    /// UTF-8 goes as `unknown-8bit` encoded words; a Received with an 8-bit comment is refused.
+    func testEightBitHeaderThroughTheQueueToASevenBitRelay() throws {
+        let server = try ScriptedSMTPServer(script: .init(ehloReply: "250-scripted.test\n250-PIPELINING\n250 ENHANCEDSTATUSCODES"))
+        let rt = try runtime(ports: [server.port])
+        var input: [UInt8] = Array("To: a@x.example\nFrom: Jürgen <j@example.com>\nSubject: ".utf8) + [0xFF, 0xFE, 0xC3, 0x28]
+        input += Array("\n\nbody é\n".utf8)
+        let raw = try queueBytes(rt, input)
+        XCTAssertTrue(raw.eightBitHeader)
+        let reports = try run(rt)
+        XCTAssertEqual(reports[raw.id]?.accepted, ["a@x.example"], "\(reports)")
+        XCTAssertEqual(server.messages.count, 1)
+        let data = server.messages[0]
+        XCTAssertFalse(data.contains { $0 >= 0x80 }, String(decoding: data, as: UTF8.self))
+        let text = String(decoding: data, as: UTF8.self)
+        XCTAssertTrue(text.contains("Subject: =?unknown-8bit?B?//7DKA==?=\r\n"), text)
+        XCTAssertTrue(text.contains("From: =?UTF-8?Q?J=C3=BCrgen?= <j@example.com>\r\n"), text)
+
+        let refused = try queueBytes(rt, Array("To: a@x.example\nReceived: from h (höst) by x; Mon, 1 Jan 2024 00:00:00 +0000\nSubject: s\n\nbody\n".utf8))
+        let second = try run(rt, report: true)
+        XCTAssertEqual(second[refused.id]?.failed.first?.status, "5.6.9", "\(second)")
+        XCTAssertTrue(second[refused.id]?.failed.first?.reason.contains("Received") ?? false, "\(second)")
+        XCTAssertEqual(server.messages.count, 1, "nothing more sent")
+    }
+
+    /// A relay that trickles its replies one octet a second, each within command_timeout:
+    /// the attempt ends at the relay's delivery_timeout (3 s), the message stays queued with
+    /// a reason that names it, and the run does not wait on (the old run took minutes).
+    func testDeliveryTimeoutEndsATricklingSession() throws {
+        let server = try ScriptedSMTPServer(script: .init(secondsPerReplyOctet: 1))
+        defer { server.stop() }
+        let rt = try runtime(ports: [server.port], commandTimeout: 300, relayExtra: "delivery_timeout = 3")
+        let e = try queue(rt)
+        let start = Date()
+        let reports = try run(rt)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 6)
+        XCTAssertEqual(reports[e.id]?.deferred.count, 2)
+        XCTAssertEqual(try queued(rt), [e.id])
+        let reason = try rt.spool.state(e.id).recipients[0]?.reason ?? ""
+        XCTAssertTrue(reason.contains("delivery_timeout (3 s)"), reason)
+    }
+
+    /// The run's time limit (-odi's interactive_timeout) cuts the attempt short: every copy
+    /// stays queued, the reason says so, and no copy after the limit is tried.
+    func testRunTimeLimitLeavesTheMessagesQueued() throws {
+        let server = try ScriptedSMTPServer(script: .init(secondsPerReplyOctet: 1))
+        defer { server.stop() }
+        let rt = try runtime(ports: [server.port], commandTimeout: 300)
+        let first = try queue(rt), second = try queue(rt)
+        var o = QueueRunOptions()
+        o.ids = [first.id, second.id]
+        o.connections = 1
+        o.reportPermanentFailures = true
+        o.timeLimit = 2
+        let start = Date()
+        let reports = try QueueRunner(runtime: rt, options: o).run()
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        XCTAssertEqual(Set(try queued(rt)), [first.id, second.id])
+        for id in [first.id, second.id] {
+            let reason = try rt.spool.state(id).recipients[0]?.reason ?? ""
+            XCTAssertTrue(reason.contains("interactive_timeout") && reason.contains("next queue run"), "\(id): \(reason)")
+            XCTAssertTrue(reports[id]?.deferred.allSatisfy { $0.reason.contains("interactive_timeout") } ?? false)
+        }
+        XCTAssertEqual(server.connections.count, 1, "the second copy was not tried after the limit")
     }
 
     func testConnectionReusedAcrossMessagesWithOneSession() throws {

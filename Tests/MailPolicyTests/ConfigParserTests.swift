@@ -140,4 +140,20 @@ final class ConfigParserTests: XCTestCase {
         XCTAssertNil(Duration.parse("5x"))
         XCTAssertNil(Duration.parse("h"))
     }
+
+    /// `interactive_timeout` (top level) and `delivery_timeout` (per relay): defaults,
+    /// durations, and errors on their line.
+    func testOverallTimeLimits() throws {
+        let defaults = try parse("[[relay]]\nhost = \"a\"").get()
+        XCTAssertEqual(defaults.interactiveTimeout, 60)
+        XCTAssertEqual(defaults.relays[0].deliveryTimeout, 1800)
+        let set = try parse("interactive_timeout = \"2m\"\n[[relay]]\nhost = \"a\"\ndelivery_timeout = 600").get()
+        XCTAssertEqual(set.interactiveTimeout, 120)
+        XCTAssertEqual(set.relays[0].deliveryTimeout, 600)
+        XCTAssertEqual(diagnostics("interactive_timeout = 0"),
+                       ["line 1: interactive_timeout must be a duration such as 3600, \"30m\" or \"5d\""])
+        XCTAssertEqual(diagnostics("[[relay]]\nhost = \"a\"\ndelivery_timeout = \"2d\""),
+                       ["line 3: delivery_timeout = 172800 seconds is more than the maximum of 86400"])
+        XCTAssertEqual(diagnostics("delivery_timeout = 5"), ["line 1: unknown key \"delivery_timeout\" at top level"])
+    }
 }
