@@ -378,7 +378,7 @@ public final class QueueRunner: @unchecked Sendable {
             }
             var lastFailure: Attempt = .failed(reason: "no relay reachable", relay: nil, dsn: "4.4.1")
             for config in relays {
-                let relay = RelayFactory.relay(config, heloName: runner.rt.hostname)
+                let relay = RelayFactory.relay(config, heloName: runner.rt.hostname, trust: runner.rt.trust)
                 let c = SMTPClient(relay: relay, observers: observers(relay: config.host))
                 do {
                     try c.connect()
