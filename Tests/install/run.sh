@@ -601,6 +601,39 @@ rc=$?
 verdict "sealmail -C with the user's own queue_dir works (exit 0, queued there)" \
     "$([ $rc -eq 0 ] && grep -rqF "$t" "$UD/queue/messages" 2>/dev/null; echo $?)" "exit $rc: $(cat "$WORK/out")"
 
+# Who may own a config (issue 11): root trusts only root's files; the set-group-ID binary only
+# root's default config; a user the config they chose (-C) when it is theirs (the group is
+# dropped first). A config the user wrote, with a password_command leaving a marker file:
+cat >"$UD/pwcmd.toml" <<EOF
+queue_dir = "$UD/queue"
+
+[[relay]]
+host = "127.0.0.1"
+port = $PLAIN_PORT
+tls = "none"
+auth = "plain"
+allow_plaintext_auth = true
+user = "u"
+password_command = "sh -c 'id > $UD/pwned; echo pw'"
+EOF
+chown "$U:$U" "$UD/pwcmd.toml"
+rm -f "$UD/pwned"
+t=$(token)
+message "$t" "a config the user wrote" | $SENDMAIL -C "$UD/pwcmd.toml" -odi "far@remote.example" >"$WORK/out" 2>&1
+rc=$?
+verdict "root: sealmail -C with a config owned by the user is refused (exit 78, names it) and its password_command does not run" \
+    "$([ $rc -eq 78 ] && grep -qF "$UD/pwcmd.toml" "$WORK/out" && [ ! -e "$UD/pwned" ]; echo $?)" \
+    "exit $rc: $(cat "$WORK/out"); marker: $(cat "$UD/pwned" 2>&1)"
+message "$t" "the user's own config" | as_user $SENDMAIL -C "$UD/pwcmd.toml" -odi "far@remote.example" >"$WORK/out" 2>&1
+rc=$?
+verdict "the user: the same config, theirs, is trusted (its password_command runs as the user)" \
+    "$([ "$(stat -c %U "$UD/pwned" 2>/dev/null)" = "$U" ]; echo $?)" "exit $rc: $(cat "$WORK/out"); marker: $(ls -l "$UD/pwned" 2>&1)"
+chown "$U" "$CONF"
+out=$(as_user $SENDMAIL -bp 2>&1); rc=$?
+chown root "$CONF"
+verdict "the set-group-ID binary refuses a default config owned by the user (exit 78)" \
+    "$([ $rc -eq 78 ] && echo "$out" | grep -qF "$CONF"; echo $?)" "exit $rc: $out"
+
 out=$(as_user $SENDMAIL -q 2>&1); rc=$?
 verdict "sendmail -q as the user is refused (exit 77)" "$([ $rc -eq 77 ]; echo $?)" "exit $rc: $out"
 out=$($SENDMAIL -q 2>&1); rc=$?
