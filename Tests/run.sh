@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 
 need=()
 # microsocks and tinyproxy-bin: the SOCKS5 and HTTP CONNECT proxies of the proxy tests
-# (tinyproxy-bin is the program alone; the tinyproxy package would also start a daemon).
-for pkg in libssl-dev libbsd-dev pkg-config openssl gpgsm python3-aiosmtpd postfix gcc microsocks tinyproxy-bin; do
+# (tinyproxy-bin is the program alone; the tinyproxy package would also start a daemon);
+# bsd-mailx: the mail(1) of Tests/install/run.sh (mail -s to send, mail -f to read an mbox).
+for pkg in libssl-dev libbsd-dev pkg-config openssl gpgsm python3-aiosmtpd postfix gcc microsocks tinyproxy-bin bsd-mailx; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

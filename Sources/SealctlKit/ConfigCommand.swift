@@ -15,16 +15,18 @@ struct ConfigCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Report every problem in the config at once, with line numbers.",
             discussion: """
-            Unknown keys and bad values; missing or unreadable files; keys readable by others \
-            than root and the sealmail group (refused); a key that does not match its certificate; \
+            Unknown keys and bad values; missing or unreadable files; secrets, keys and the \
+            password_command's program that sealmail would refuse to trust (owned by another \
+            user, writable by group or others, a secret readable by others, or a folder above \
+            them that others can change); a key that does not match its certificate; \
             certificates expired or expiring within 30 days; rules that contradict each other or \
             can never match. Exit status 78 when a problem is found.
             """)
         @OptionGroup var options: ConfigOption
 
         func run() throws {
-            let rt = try options.runtime()
-            let problems = ConfigAudit(config: rt.config).problems()
+            let rt = try options.runtime(checkingFiles: false)
+            let problems = ConfigAudit(config: rt.config, trust: rt.trust).problems()
             for p in problems { Stderr.write("\(rt.configPath): \(p)\n") }
             if problems.contains(where: { !$0.message.hasPrefix("warning:") }) {
                 throw ExitWithCode(code: 78)
@@ -37,18 +39,23 @@ struct ConfigCommand: ParsableCommand {
 /// The checks of `sealctl config check` that need the file system and the S/MIME engine.
 struct ConfigAudit {
     let config: SealmailConfig
+    /// The owners sealmail trusts for this config; its judgement is sealmail's own.
+    let trust: FileTrust
     var now = Date()
 
     func problems() -> [ConfigDiagnostic] {
         var out = Policy.check(config)
+        // Exactly the files sealmail refuses to run with (FileTrust), with the same words.
+        let untrusted = trust.problems(in: config)
+        out += untrusted.map { ConfigDiagnostic(line: $0.line, message: "\($0)") }
+        let refused = Set(untrusted.map(\.path))
         for relay in config.relays {
             for (what, path) in [("ca_file", relay.caFile), ("password_file", relay.passwordFile),
                                  ("client_certificate", relay.clientCertificate),
                                  ("proxy_password_file", relay.proxyPasswordFile)] {
                 if let path { out += readable(path, what: what, line: relay.line) }
             }
-            if let key = relay.clientKey { out += readable(key, what: "client_key", line: relay.line) + privateFile(key, line: relay.line) }
-            for pw in [relay.passwordFile, relay.proxyPasswordFile].compactMap({ $0 }) { out += privateFile(pw, line: relay.line) }
+            if let key = relay.clientKey { out += readable(key, what: "client_key", line: relay.line) }
         }
         let s = config.smime
         if let dir = s.certificates {
@@ -74,12 +81,13 @@ struct ConfigAudit {
             let before = out.count
             out += readable(rule.certificate, what: "certificate", line: rule.line)
             out += readable(rule.key, what: "key", line: rule.line)
-            out += privateFile(rule.key, line: rule.line)
-            if let pw = rule.keyPassphraseFile { out += readable(pw, what: "key_passphrase_file", line: rule.line) + privateFile(pw, line: rule.line) }
+            if let pw = rule.keyPassphraseFile { out += readable(pw, what: "key_passphrase_file", line: rule.line) }
             if let d = rule.digest {
                 do { _ = try DigestAlgorithm(name: d) } catch { out.append(ConfigDiagnostic(line: rule.line, message: "digest: \(error)")) }
             }
-            guard out.count == before else { continue }
+            // A key sealmail would not trust is not opened here either.
+            let untrustedKey = refused.contains(rule.key) || rule.keyPassphraseFile.map(refused.contains) == true
+            guard out.count == before, !untrustedKey else { continue }
             do {
                 let id = try SigningIdentity.loadPEM(certificate: rule.certificate, key: rule.key,
                                                      passphraseFile: rule.keyPassphraseFile, chain: rule.chain)
@@ -109,19 +117,6 @@ struct ConfigAudit {
     func readable(_ path: String, what: String, line: Int?) -> [ConfigDiagnostic] {
         if access(path, R_OK) == 0 { return [] }
         return [ConfigDiagnostic(line: line, message: "\(what) \(path): \(String(cString: strerror(errno)))")]
-    }
-
-    /// Keys and secrets must be readable by root and the sealmail group only.
-    func privateFile(_ path: String, line: Int?) -> [ConfigDiagnostic] {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return [] }
-        if st.st_mode & 0o007 != 0 {
-            return [ConfigDiagnostic(line: line, message: "\(path) is readable or writable by others (mode \(String(st.st_mode & 0o777, radix: 8))): refused; chmod o-rwx it")]
-        }
-        if st.st_uid != 0 && st.st_uid != geteuid() {
-            return [ConfigDiagnostic(line: line, message: "\(path) is owned by uid \(st.st_uid), not root")]
-        }
-        return []
     }
 
     func expiry(_ cert: Certificate, what: String, line: Int?) -> [ConfigDiagnostic] {

@@ -44,11 +44,13 @@ struct ConfigOption: ParsableArguments {
     @Option(name: .customShort("C"), help: "The config file (default: $SEALMAIL_CONFIG or /etc/sealmail/sealmail.toml).")
     var config: String?
 
-    func runtime() throws -> Runtime {
+    /// The runtime of the config; `checkingFiles: false` leaves the files it names to the
+    /// caller (`config check` lists their problems instead of stopping at them).
+    func runtime(checkingFiles: Bool = true) throws -> Runtime {
         do {
-            return try Runtime.load(configOption: config, verbose: false)
+            return try Runtime.load(configOption: config, verbose: false, checkingFiles: checkingFiles)
         } catch {
-            Stderr.write("sealctl: \(error)\n")
+            for line in "\(error)".split(separator: "\n") { Stderr.write("sealctl: \(line)\n") }
             throw ExitWithCode(code: ExitCodes.code(for: error).rawValue)
         }
     }

@@ -96,8 +96,13 @@ struct PolicyApplication {
         if let i = copy.signRule {
             let rule = s.sign[i]
             do {
-                signer = try SigningIdentity.loadPEM(certificate: rule.certificate, key: rule.key,
-                                                     passphraseFile: rule.keyPassphraseFile, chain: rule.chain)
+                // The key and its passphrase are read by the paths FileTrust judged.
+                let key = try rt.trust.resolve(rule.key, what: "key", use: .secret, line: rule.line).get()
+                let passphrase = try rule.keyPassphraseFile.map {
+                    try rt.trust.resolve($0, what: "key_passphrase_file", use: .secret, line: rule.line).get()
+                }
+                signer = try SigningIdentity.loadPEM(certificate: rule.certificate, key: key,
+                                                     passphraseFile: passphrase, chain: rule.chain)
                 if let d = rule.digest { digest = try DigestAlgorithm(name: d) }
             } catch {
                 throw ProtectionFailed(description: "signing key of the rule on line \(rule.line ?? 0): \(error)")

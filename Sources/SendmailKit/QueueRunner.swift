@@ -397,7 +397,7 @@ public final class QueueRunner: @unchecked Sendable {
                 if runner.runDeadline?.hasPassed == true {
                     return .failed(reason: runner.interruptedReason, relay: nil, dsn: "4.4.2")
                 }
-                let relay = RelayFactory.relay(config, heloName: runner.rt.hostname)
+                let relay = RelayFactory.relay(config, heloName: runner.rt.hostname, trust: runner.rt.trust)
                 let c = SMTPClient(relay: relay, observers: observers(relay: config.host))
                 startAttempt(c)
                 do {

@@ -9,9 +9,10 @@ import SMTPTransport
 /// Turns `[[relay]]` config tables into the SMTP engine's relay descriptions. Secrets are
 /// read only when a session authenticates, from `password_file` (first line) or the output of
 /// `password_command` (the proxy's from `proxy_password_file`, at each connection to the
-/// proxy), and never logged.
+/// proxy), and never logged. Each is judged by `FileTrust` again when it is used (a queue
+/// run may last long after the config was loaded).
 enum RelayFactory {
-    static func relay(_ c: RelayConfig, heloName: String) -> SMTPRelay {
+    static func relay(_ c: RelayConfig, heloName: String, trust: FileTrust) -> SMTPRelay {
         let tls: SMTPTLSMode
         switch c.tls {
         case .none: tls = .none
@@ -36,11 +37,11 @@ enum RelayFactory {
         case .xoauth2: r.auth = .mechanism(.xoauth2); r.secretIsOAuthToken = true
         }
         if let file = c.passwordFile {
-            r.secretProvider = { try readSecretFile(file) }
+            r.secretProvider = { try readSecretFile(file, trust: trust) }
         } else if let command = c.passwordCommand {
-            r.secretProvider = { try runSecretCommand(command) }
+            r.secretProvider = { try runSecretCommand(command, trust: trust) }
         }
-        r.proxy = c.proxy.map { proxy(_: $0, user: c.proxyUser, passwordFile: c.proxyPasswordFile) }
+        r.proxy = c.proxy.map { proxy(_: $0, user: c.proxyUser, passwordFile: c.proxyPasswordFile, trust: trust) }
         var t = SMTPTimeouts()
         t.connect = Double(c.connectTimeout)
         t.greeting = Double(c.commandTimeout)
@@ -57,7 +58,7 @@ enum RelayFactory {
     }
 
     /// `proxy`, `proxy_user`, `proxy_password_file` (read at each connection to the proxy).
-    static func proxy(_ p: RelayProxy, user: String?, passwordFile: String?) -> SMTPProxy {
+    static func proxy(_ p: RelayProxy, user: String?, passwordFile: String?, trust: FileTrust) -> SMTPProxy {
         let kind: SMTPProxy.Kind
         switch p.scheme {
         case .socks5: kind = .socks5
@@ -68,15 +69,20 @@ enum RelayFactory {
         var proxy = SMTPProxy(kind: kind, host: p.host, port: UInt16(p.port))
         proxy.user = user
         if let passwordFile {
-            proxy.passwordProvider = { try readSecretFile(passwordFile, key: "proxy_password_file") }
+            proxy.passwordProvider = { try readSecretFile(passwordFile, key: "proxy_password_file", trust: trust) }
         }
         return proxy
     }
 
     struct SecretError: Error, CustomStringConvertible { var description: String }
 
-    static func readSecretFile(_ path: String, key: String = "password_file") throws -> [UInt8] {
-        switch Runtime.readBytes(path) {
+    static func readSecretFile(_ path: String, key: String = "password_file", trust: FileTrust) throws -> [UInt8] {
+        let resolved: String
+        switch trust.resolve(path, what: key, use: .secret) {
+        case .success(let r): resolved = r
+        case .failure(let p): throw SecretError(description: "\(p)")
+        }
+        switch Runtime.readBytes(resolved) {
         case .success(let bytes):
             // The first line, its LF or CRLF removed (by bytes: see TextLines).
             return Array(TextLines.firstLine(bytes))
@@ -85,8 +91,15 @@ enum RelayFactory {
         }
     }
 
-    static func runSecretCommand(_ command: String) throws -> [UInt8] {
-        guard let p = popen(command, "r") else {
+    /// Runs `password_command` through sh, its program named by the absolute path that
+    /// `FileTrust.command` checked.
+    static func runSecretCommand(_ command: String, trust: FileTrust) throws -> [UInt8] {
+        let checked: String
+        switch trust.command(command) {
+        case .success(let c): checked = c
+        case .failure(let p): throw SecretError(description: "\(p)")
+        }
+        guard let p = popen(checked, "r") else {
             throw SecretError(description: "cannot run password_command: \(String(cString: strerror(errno)))")
         }
         var out: [UInt8] = []

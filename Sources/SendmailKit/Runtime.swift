@@ -27,11 +27,16 @@ public struct Runtime: Sendable {
     public var qualifier: AddressQualifier
     public var spool: Spool
     public var log: MailLog
+    /// Who may own the files this run reads as secrets or runs (`FileTrust.forRun`).
+    public var trust: FileTrust
 
     /// Loads the config from `-C`, else `SEALMAIL_CONFIG`, else the default path. A config
     /// chosen by a caller who is not root makes the binary drop its set-group-ID privilege
     /// first (DESIGN.md "Security model"), so it can never read the group's files for them.
-    public static func load(configOption: String?, verbose: Bool) throws -> Runtime {
+    /// The config, and (with `checkingFiles`) the secrets and programs it names, must pass
+    /// `FileTrust`, or the run stops with `UntrustedFiles` (exit 78) before anything else;
+    /// `sealctl config check` lists those problems itself instead.
+    public static func load(configOption: String?, verbose: Bool, checkingFiles: Bool = true) throws -> Runtime {
         var path = defaultConfigPath
         var chosenByCaller = false
         if let c = configOption {
@@ -47,8 +52,15 @@ public struct Runtime: Sendable {
                 throw ConfigLoadError(message: "cannot drop group privileges: \(String(cString: strerror(errno)))", isPermission: true)
             }
         }
+        let trust = FileTrust.forRun(configChosenByCaller: chosenByCaller)
+        // The config is read by its resolved path, the one judged (see FileTrust).
+        let resolved: String
+        switch trust.resolve(path, what: "config", use: .file) {
+        case .success(let r): resolved = r
+        case .failure(let p): throw UntrustedFiles(configPath: nil, problems: [p])
+        }
         let config: SealmailConfig
-        switch readFile(path) {
+        switch readFile(resolved) {
         case .success(let text):
             switch ConfigParser.parse(text, path: path) {
             case .success(let c): config = c
@@ -63,6 +75,10 @@ public struct Runtime: Sendable {
                                       isPermission: e == EACCES)
             }
         }
+        if checkingFiles {
+            let problems = trust.problems(in: config)
+            if !problems.isEmpty { throw UntrustedFiles(configPath: path, problems: problems) }
+        }
         let identity = try SystemIdentity.current()
         let hostname = config.hostname ?? identity.fullyQualifiedHostName()
         let mailname: String? = config.domain == nil ? mailname() : nil
@@ -73,7 +89,7 @@ public struct Runtime: Sendable {
         return Runtime(config: config, configPath: path, identity: identity, hostname: hostname, domain: domain,
                        qualifier: AddressQualifier(domain: domain, localNames: localNames),
                        spool: Spool(root: config.queueDir),
-                       log: MailLog(ident: config.syslogIdent, echo: verbose))
+                       log: MailLog(ident: config.syslogIdent, echo: verbose), trust: trust)
     }
 
     /// The first line of `/etc/mailname` (Debian's MTAs write `name\n`), trimmed as bytes, when

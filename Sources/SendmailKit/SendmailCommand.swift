@@ -25,7 +25,7 @@ public enum SendmailCommand {
         do {
             rt = try Runtime.load(configOption: options.configPath, verbose: options.verbose > 1)
         } catch {
-            Stderr.write("\(program): \(error)\n")
+            for line in "\(error)".split(separator: "\n") { Stderr.write("\(program): \(line)\n") }
             return ExitCodes.code(for: error).rawValue
         }
         if let x = options.ignoredLogFile {

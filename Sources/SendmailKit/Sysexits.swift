@@ -28,6 +28,7 @@ public enum ExitCodes {
         case is UsageError: return .usage
         case is ConfigErrors: return .config
         case let e as ConfigLoadError: return e.isPermission ? .noPerm : .config
+        case is UntrustedFiles, is FileTrustProblem: return .config
         case let e as SubmissionError:
             switch e.kind {
             case .usage: return .usage

@@ -33,6 +33,7 @@ final class ProxyDeliveryTests: SealmailTestCase {
     private func configure(password: String) throws {
         let secret = dir + "/proxy.secret"
         try writeText(secret, password + "\n")
+        chmod(secret, 0o600)  // a secret readable by others is refused (FileTrust)
         try writeConfig(extra: """
         [[relay]]
         host = "127.0.0.1"

@@ -34,8 +34,14 @@ final class LineEndTests: XCTestCase {
 
     /// A password file ending in CRLF: the password is without the CR.
     func testSecretFileEndingInCRLF() throws {
-        XCTAssertEqual(try RelayFactory.readSecretFile(write("s", "pa ss\r\n")), Array("pa ss".utf8))
-        XCTAssertEqual(try RelayFactory.readSecretFile(write("t", "only\n second line\n")), Array("only".utf8))
+        let trust = FileTrust(owners: [getuid()])
+        func secret(_ name: String, _ text: String) -> String {
+            let path = write(name, text)
+            chmod(path, 0o600)
+            return path
+        }
+        XCTAssertEqual(try RelayFactory.readSecretFile(secret("s", "pa ss\r\n"), trust: trust), Array("pa ss".utf8))
+        XCTAssertEqual(try RelayFactory.readSecretFile(secret("t", "only\n second line\n"), trust: trust), Array("only".utf8))
     }
 
     /// Only CRLF "." CRLF ends SMTP DATA; a dot line reached or left by a bare LF is content.

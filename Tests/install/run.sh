@@ -8,8 +8,11 @@
 # one line per check ("ok - ..." / "not ok - ..."), then "N passed, M failed", and exits 1 when
 # a check failed.
 #
-# It leaves the machine as it found it: an EXIT trap purges sealmail, removes the user, and
-# restores /etc/aliases, /etc/sealmail, the queue and /var/mail/root. It holds
+# It starts from a machine without sealmail whatever it finds: when sealmail is installed (by
+# install.sh, as the README's first command does) or left over in part, it is backed up and
+# purged first. It leaves the machine as it found it: an EXIT trap purges sealmail, removes the
+# user, restores /etc/aliases, /etc/mailname, /etc/sealmail, the queue, the group and
+# /var/mail/root, and installs sealmail again when it was installed. It holds
 # /tmp/sealmail-system.lock for the whole run, since other scripts divert /usr/sbin/sendmail
 # on this machine too.
 #
@@ -148,10 +151,8 @@ USER_MADE=""
 # What the machine looks like before: restored by the EXIT trap.
 was_installed=""
 [ -x /usr/sbin/sealmail ] && [ "$(dpkg-divert --listpackage /usr/sbin/sendmail)" = LOCAL ] && was_installed=1
-declare -A before
-for p in "${LINKS[@]}" "${LINKS[@]/%/.sealmail-orig}"; do before[$p]=$(fingerprint "$p"); done
-divert_before=$(dpkg-divert --list | sort)
-for f in /etc/aliases /var/mail/root; do
+divert_original=$(dpkg-divert --list | sort)
+for f in /etc/aliases /etc/mailname /var/mail/root; do
     if [ -e "$f" ]; then cp -a "$f" "$BACKUP/$(basename "$f")"; fi
 done
 [ -d /etc/sealmail ] && tar -C / -cpf "$BACKUP/etc-sealmail.tar" etc/sealmail
@@ -169,6 +170,7 @@ cleanup() {
         echo "# install.sh --purge failed in cleanup:"; diag 40 <"$WORK/cleanup-purge.log"; }
     if [ -e "$BACKUP/aliases" ]; then cp -a "$BACKUP/aliases" /etc/aliases; else rm -f /etc/aliases; fi
     if [ -e "$BACKUP/root" ]; then cp -a "$BACKUP/root" /var/mail/root; else rm -f /var/mail/root; fi
+    restore_mailname
     if [ -n "$USER_MADE" ]; then
         # Background deliveries of the throwaway user end by themselves; give them 10 s.
         for _ in $(seq 50); do pgrep -u "$U" >/dev/null || break; sleep 0.2; done
@@ -185,9 +187,9 @@ cleanup() {
         echo "# sealmail was installed before the test: installing it again"
         (cd "$repo" && ./install.sh) >"$WORK/cleanup-install.log" 2>&1 || diag 40 <"$WORK/cleanup-install.log"
     fi
-    if [ "$(dpkg-divert --list | sort)" != "$divert_before" ]; then
+    if [ "$(dpkg-divert --list | sort)" != "$divert_original" ]; then
         echo "# warning: the diversions differ from before the test:"
-        diff <(echo "$divert_before") <(dpkg-divert --list | sort) | diag
+        diff <(echo "$divert_original") <(dpkg-divert --list | sort) | diag
     fi
     if [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"; else echo "# work folder kept: $WORK"; fi
     flock -u 9
@@ -195,6 +197,27 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
+
+# /etc/mailname back as it was (or absent again).
+restore_mailname() {
+    if [ -e "$BACKUP/mailname" ]; then cp -a "$BACKUP/mailname" /etc/mailname; else rm -f /etc/mailname; fi
+}
+
+# A fresh start: sealmail installed before (backed up above, put back by the EXIT trap) would
+# make every "as before" check below compare with sealmail itself.
+if [ -n "$was_installed" ] || [ -e /usr/sbin/sealmail ] || [ -d /etc/sealmail ] || [ -d "$QUEUE" ] ||
+    [ -n "$group_before" ] || [ -n "$(dpkg-divert --list | grep '\.sealmail-orig$')" ]; then
+    log "sealmail is installed (or left over in part): purging it first (it comes back afterwards)"
+    if ! (cd "$repo" && ./install.sh --purge) >"$WORK/purge0.log" 2>&1; then
+        echo "Tests/install/run.sh: cannot purge the sealmail found here:" >&2
+        cat "$WORK/purge0.log" >&2
+        exit 1
+    fi
+fi
+# The machine without sealmail: what install.sh must set aside and --uninstall give back.
+declare -A before
+for p in "${LINKS[@]}" "${LINKS[@]/%/.sealmail-orig}"; do before[$p]=$(fingerprint "$p"); done
+divert_before=$(dpkg-divert --list | sort)
 
 # The test user and their folder.
 adduser --disabled-password --gecos "Seal Test" --quiet "$U" >/dev/null 2>&1 || useradd -m -c "Seal Test" "$U"
@@ -275,7 +298,8 @@ fi
 ino_before=$(stat -c '%i %Y' /usr/sbin/sealmail /usr/sbin/sealctl "$CONF")
 (cd "$repo" && ./install.sh) >"$WORK/install2.log" 2>&1
 rc=$?
-changed=$(grep -E '^install.sh: ' "$WORK/install2.log" | grep -vE 'unchanged:|nothing changed|^install.sh: (building|built|config check)')
+# Warnings (no cron daemon in a container, say) are not changes.
+changed=$(grep -E '^install.sh: ' "$WORK/install2.log" | grep -vE 'unchanged:|nothing changed|^install.sh: (building|built|config check|warning:)')
 verdict "a second install.sh run exits 0 and prints that nothing changed" \
     "$([ $rc -eq 0 ] && grep -q 'nothing changed' "$WORK/install2.log" && [ -z "$changed" ] &&
         [ "$(stat -c '%i %Y' /usr/sbin/sealmail /usr/sbin/sealctl "$CONF")" = "$ino_before" ]; echo $?)" \
@@ -287,6 +311,54 @@ printf '# sealmail install test\npostmaster: root\n' >/etc/aliases
 check "newaliases exits 0 with a sound /etc/aliases" newaliases
 
 # --- 2. local mail ------------------------------------------------------------------------------
+
+# /etc/mailname as every Debian MTA writes it ("name" and a newline), the default config (no
+# domain, no relay): the domain is the name without the newline, in the mbox, the queue and
+# config check. (It used to keep the newline: "From root@vm" / " Fri Dec ..." in the mbox,
+# which mail(1) read as 0 messages.)
+short=$(hostname -s)
+printf '%s\n' "$short" >/etc/mailname
+set_config <"$WORK/default.toml"
+rm -f /var/mail/root
+t=$(token)
+echo "hi $t" | mail -s "mailname $t" root >"$WORK/out" 2>&1
+rc=$?
+wait_until 15 in_mbox "$t" /var/mail/root || /usr/sbin/sealctl queue run >/dev/null 2>&1
+listing=$(printf 'x\n' | mail -f /var/mail/root 2>&1)
+verdict "with /etc/mailname = \"$short\\n\": mail -f /var/mail/root reads 1 message (bsd-mailx)" \
+    "$([ $rc -eq 0 ] && grep -qF '"/var/mail/root": 1 message' <<<"$listing"; echo $?)" \
+    "mail exit $rc: $(cat "$WORK/out"); mail -f: $listing; $(head -n 12 /var/mail/root 2>&1)"
+parsed=$($PY - /var/mail/root "root@$short" <<'EOF'
+import mailbox, sys
+path, address = sys.argv[1], sys.argv[2]
+messages = list(mailbox.mbox(path))
+problems = []
+if len(messages) != 1:
+    problems.append("%d messages" % len(messages))
+for m in messages:
+    if m.get_from().split(" ")[0] != address:
+        problems.append("From_ line %r" % m.get_from())
+    for name in ("From", "To"):
+        value = m[name] or ""
+        if address not in value or "\n" in value or "\r" in value:
+            problems.append("%s: %r" % (name, value))
+print("; ".join(problems) or "ok")
+EOF
+)
+verdict "Python's mailbox reads 1 message from root@$short to root@$short (no newline in the addresses)" \
+    "$([ "$parsed" = ok ]; echo $?)" "$parsed"
+t=$(token)
+message "$t" "queued with mailname" | $SENDMAIL -odq root >"$WORK/out" 2>&1
+id=$(basename "$(queued_file "$t")" 2>/dev/null)
+json=$(/usr/sbin/sealctl queue list --json 2>&1)
+verdict "sealctl queue list --json shows the sender root@$short, and no \"\\n\" anywhere" \
+    "$([ -n "$id" ] && grep -F "$id" <<<"$json" | grep -F "\"sender\": \"root@$short\"" >/dev/null && ! grep -qF '\n' <<<"$json"; echo $?)" \
+    "$(cat "$WORK/out") $json"
+/usr/sbin/sealctl queue flush >/dev/null 2>&1
+out=$(/usr/sbin/sealctl config check 2>&1)
+verdict "sealctl config check prints the domain $short on its one line" \
+    "$([ "$(wc -l <<<"$out")" -eq 1 ] && grep -qE "domain $short\)$" <<<"$out"; echo $?)" "$out"
+restore_mailname
 
 rm -f /var/mail/root
 t=$(token)
@@ -528,6 +600,39 @@ message "$t" "own queue" | as_user $SENDMAIL -C "$UD/own.toml" -odq "far@remote.
 rc=$?
 verdict "sealmail -C with the user's own queue_dir works (exit 0, queued there)" \
     "$([ $rc -eq 0 ] && grep -rqF "$t" "$UD/queue/messages" 2>/dev/null; echo $?)" "exit $rc: $(cat "$WORK/out")"
+
+# Who may own a config (issue 11): root trusts only root's files; the set-group-ID binary only
+# root's default config; a user the config they chose (-C) when it is theirs (the group is
+# dropped first). A config the user wrote, with a password_command leaving a marker file:
+cat >"$UD/pwcmd.toml" <<EOF
+queue_dir = "$UD/queue"
+
+[[relay]]
+host = "127.0.0.1"
+port = $PLAIN_PORT
+tls = "none"
+auth = "plain"
+allow_plaintext_auth = true
+user = "u"
+password_command = "sh -c 'id > $UD/pwned; echo pw'"
+EOF
+chown "$U:$U" "$UD/pwcmd.toml"
+rm -f "$UD/pwned"
+t=$(token)
+message "$t" "a config the user wrote" | $SENDMAIL -C "$UD/pwcmd.toml" -odi "far@remote.example" >"$WORK/out" 2>&1
+rc=$?
+verdict "root: sealmail -C with a config owned by the user is refused (exit 78, names it) and its password_command does not run" \
+    "$([ $rc -eq 78 ] && grep -qF "$UD/pwcmd.toml" "$WORK/out" && [ ! -e "$UD/pwned" ]; echo $?)" \
+    "exit $rc: $(cat "$WORK/out"); marker: $(cat "$UD/pwned" 2>&1)"
+message "$t" "the user's own config" | as_user $SENDMAIL -C "$UD/pwcmd.toml" -odi "far@remote.example" >"$WORK/out" 2>&1
+rc=$?
+verdict "the user: the same config, theirs, is trusted (its password_command runs as the user)" \
+    "$([ "$(stat -c %U "$UD/pwned" 2>/dev/null)" = "$U" ]; echo $?)" "exit $rc: $(cat "$WORK/out"); marker: $(ls -l "$UD/pwned" 2>&1)"
+chown "$U" "$CONF"
+out=$(as_user $SENDMAIL -bp 2>&1); rc=$?
+chown root "$CONF"
+verdict "the set-group-ID binary refuses a default config owned by the user (exit 78)" \
+    "$([ $rc -eq 78 ] && echo "$out" | grep -qF "$CONF"; echo $?)" "exit $rc: $out"
 
 out=$(as_user $SENDMAIL -q 2>&1); rc=$?
 verdict "sendmail -q as the user is refused (exit 77)" "$([ $rc -eq 77 ]; echo $?)" "exit $rc: $out"
