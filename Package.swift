@@ -20,6 +20,9 @@ let package = Package(
         .library(name: "MailPolicy", targets: ["MailPolicy"]),
         // The library face: compose, protect, send and queue mail from Swift code.
         .library(name: "Sealmail", targets: ["Sealmail"]),
+        // A scripted SMTP server (fault injection: drops, 4xx/5xx at any step, slow replies)
+        // for applications' own tests of code that sends mail.
+        .library(name: "SMTPTestSupport", targets: ["SMTPTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
