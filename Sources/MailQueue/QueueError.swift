@@ -5,7 +5,7 @@ import Glibc
 /// The one error type of MailQueue. Each code says what the submitter should be told
 /// (SendmailKit turns it into a sysexits code in one table).
 public struct QueueError: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Code: Equatable, Sendable {
+    public enum Code: Equatable, Sendable, CaseIterable {
         /// The queue folder is missing and cannot be made, or a file cannot be created in it.
         case cannotCreate
         /// No space (ENOSPC, EDQUOT): try later.
