@@ -120,12 +120,8 @@ struct SMTPServerMode {
             queued += outcome.ids
             return "250 2.0.0 Ok: queued as \(outcome.envelope.id)"
         } catch {
-            let code = ExitCodes.code(for: error)
             let text = TextLines.lines(of: "\(error)").first ?? "error"
-            switch code {
-            case .tempFail, .ioErr, .cantCreate: return "451 4.3.0 \(text)"
-            default: return "554 5.7.0 \(text)"
-            }
+            return ExitCodes.smtpReply(for: ExitCodes.code(for: error)) + " " + text
         }
     }
 

@@ -160,7 +160,7 @@ public enum Submission {
             if let protection = try app.protection(for: copy) {
                 try writer.appendDirectly { out in
                     do { try MessageProtector(protection).protect(messageFD: fd, to: out, writebackStep: EarlyWriteback.step) } catch {
-                        throw ProtectionFailed(description: "\(error)")
+                        throw ProtectionError(describe(copy), cause: error)
                     }
                 }
             } else {
@@ -180,6 +180,13 @@ public enum Submission {
         writers.removeAll()
         for e in committed { log(e, runtime: rt) }
         return committed
+    }
+
+    /// "signed and encrypted copy for <a@example.com>", naming the copy in an error.
+    static func describe(_ copy: PlannedCopy) -> String {
+        let how = [copy.signRule != nil ? "signed" : nil, copy.encryptTo.isEmpty ? nil : "encrypted"]
+        return how.compactMap { $0 }.joined(separator: " and ") + " copy for "
+            + copy.recipients.map { "<\($0)>" }.joined(separator: ", ")
     }
 
     static func copyFile(_ from: Int32, to: Int32) throws {
