@@ -30,8 +30,9 @@ public struct QueueError: Error, Equatable, Sendable, CustomStringConvertible {
         self.code = code; self.message = message; self.errno = errno
     }
 
-    /// An error for a failed system call, classified by errno.
-    static func system(_ what: String, path: String, errno e: Int32, creating: Bool = false) -> QueueError {
+    /// An error for a failed system call, classified by errno (a full disk or quota is
+    /// `noSpace`, whatever the call).
+    public static func system(_ what: String, path: String, errno e: Int32, creating: Bool = false) -> QueueError {
         let reason = String(cString: strerror(e))
         let code: Code
         switch e {
