@@ -18,6 +18,7 @@ typedef struct {
     long long step;
     long long offset;   // where the next write lands (the fd's offset when the BIO was made)
     long long started;  // writeback was started for everything before this offset
+    int error;          // errno of the first write that failed, 0 while none has
 } fdsink_ctx;
 
 static int fdsink_write(BIO *b, const char *data, int len) {
@@ -30,6 +31,8 @@ static int fdsink_write(BIO *b, const char *data, int len) {
         if (n < 0) {
             if (errno == EINTR)
                 continue;
+            if (c->error == 0)
+                c->error = errno;
             return done > 0 ? done : -1;
         }
         done += (int)n;
@@ -62,10 +65,12 @@ static int fdsink_destroy(BIO *b) {
 }
 
 static BIO_METHOD *fdsink_method_instance;
+static int fdsink_type;
 static CRYPTO_ONCE fdsink_once = CRYPTO_ONCE_STATIC_INIT;
 
 static void fdsink_method_init(void) {
-    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "sealmail fd sink");
+    fdsink_type = BIO_get_new_index() | BIO_TYPE_SOURCE_SINK;
+    BIO_METHOD *m = BIO_meth_new(fdsink_type, "sealmail fd sink");
     if (m == NULL)
         return;
     BIO_meth_set_write(m, fdsink_write);
@@ -93,4 +98,14 @@ BIO *sm_bio_fd_sink(int fd, long long writeback_step) {
     BIO_set_data(b, c);
     BIO_set_init(b, 1);
     return b;
+}
+
+int sm_bio_fd_sink_error(BIO *chain) {
+    for (BIO *b = chain; b != NULL; b = BIO_next(b)) {
+        if (fdsink_method_instance != NULL && BIO_method_type(b) == fdsink_type) {
+            fdsink_ctx *c = BIO_get_data(b);
+            return c == NULL ? 0 : c->error;
+        }
+    }
+    return 0;
 }

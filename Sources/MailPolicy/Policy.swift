@@ -59,7 +59,7 @@ public struct PlannedCopy: Equatable, Sendable {
 
 /// A reason not to send.
 public struct PolicyRefusal: Equatable, Sendable, CustomStringConvertible {
-    public enum Kind: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable, CaseIterable {
         /// A `required` recipient without a usable certificate (exit 69).
         case noCertificate
         /// The user may not use this sender or From address, or this signing key (exit 77).

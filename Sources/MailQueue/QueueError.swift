@@ -5,7 +5,7 @@ import Glibc
 /// The one error type of MailQueue. Each code says what the submitter should be told
 /// (SendmailKit turns it into a sysexits code in one table).
 public struct QueueError: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Code: Equatable, Sendable {
+    public enum Code: Equatable, Sendable, CaseIterable {
         /// The queue folder is missing and cannot be made, or a file cannot be created in it.
         case cannotCreate
         /// No space (ENOSPC, EDQUOT): try later.
@@ -30,8 +30,9 @@ public struct QueueError: Error, Equatable, Sendable, CustomStringConvertible {
         self.code = code; self.message = message; self.errno = errno
     }
 
-    /// An error for a failed system call, classified by errno.
-    static func system(_ what: String, path: String, errno e: Int32, creating: Bool = false) -> QueueError {
+    /// An error for a failed system call, classified by errno (a full disk or quota is
+    /// `noSpace`, whatever the call).
+    public static func system(_ what: String, path: String, errno e: Int32, creating: Bool = false) -> QueueError {
         let reason = String(cString: strerror(e))
         let code: Code
         switch e {

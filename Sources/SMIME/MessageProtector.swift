@@ -43,7 +43,15 @@ public struct MessageProtector {
         try protect(InputFile(fd: input), to: output, writebackStep: writebackStep)
     }
 
+    /// A write that failed below the CMS and base64 BIOs surfaces there as a bare failure;
+    /// the output chain kept its errno, so the error says what happened (a full disk is
+    /// `noSpace`, which a caller may retry later, not a broken key).
     private func protect(_ file: InputFile, to output: Int32, writebackStep: Int = 0) throws {
+        let out = try BIOHandle.output(fd: output, writebackStep: writebackStep)
+        do { try protect(file, to: out) } catch { throw out.writeFailure ?? error }
+    }
+
+    private func protect(_ file: InputFile, to out: BIOHandle) throws {
         guard protection.signer != nil || !protection.recipients.isEmpty else {
             throw SMIMEError(.noRecipients, "nothing to do: neither a signer nor recipients", openSSLErrors: [])
         }
@@ -64,7 +72,6 @@ public struct MessageProtector {
         }
         let enveloped = encrypting ? try CMSBuilder.envelopedData(protection.recipients, protection.encryption) : nil
 
-        let out = try BIOHandle.output(fd: output, writebackStep: writebackStep)
         let writer = BIOWriter(target: out.pointer)
         try writer.write(render(headers.outer).dropLast(2))
         try writer.write("MIME-Version: 1.0\r\n")

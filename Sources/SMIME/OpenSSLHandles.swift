@@ -34,6 +34,13 @@ final class BIOHandle {
         return BIOHandle(bio, freesChain: true)
     }
 
+    /// The error of the first write to the descriptor of an `output` chain that failed (a
+    /// full disk, say), whatever BIO above it reported the failure; nil while none failed.
+    var writeFailure: SMIMEError? {
+        let e = sm_bio_fd_sink_error(pointer)
+        return e == 0 ? nil : SMIMEError.writeFailed(errno: e)
+    }
+
     /// A readable file BIO.
     static func readFile(_ path: String) throws -> BIOHandle {
         guard let bio = BIO_new_file(path, "rb") else {

@@ -37,8 +37,12 @@ public struct SMIMEError: Error, CustomStringConvertible, Equatable {
         public static let decryptionFailed = Code(rawValue: "decryption-failed")
         /// No recipient certificates were given for encryption.
         public static let noRecipients = Code(rawValue: "no-recipients")
-        /// Writing the output failed (disk full, closed descriptor).
+        /// Writing the output failed (an IO error, a closed descriptor); a full disk is
+        /// `noSpace`.
         public static let outputFailed = Code(rawValue: "output-failed")
+        /// Writing the output failed for want of space (ENOSPC, EDQUOT): trying again later,
+        /// once there is room, may succeed.
+        public static let noSpace = Code(rawValue: "no-space")
         /// OpenSSL failed in a way that is none of the above.
         public static let cryptoFailure = Code(rawValue: "crypto-failure")
     }
@@ -67,6 +71,13 @@ public struct SMIMEError: Error, CustomStringConvertible, Equatable {
         return text
     }
 
+    /// A failed write of the output, by its errno: `noSpace` for a full disk or quota,
+    /// `outputFailed` otherwise; the reason names the system's error.
+    public static func writeFailed(errno e: Int32, path: String? = nil) -> SMIMEError {
+        let code: Code = (e == ENOSPC || e == EDQUOT) ? .noSpace : .outputFailed
+        return SMIMEError(code, "writing the output failed: \(String(cString: strerror(e)))", path: path, openSSLErrors: [])
+    }
+
     /// Empties OpenSSL's thread-local error queue, returning its entries oldest first.
     static func drainOpenSSLErrors() -> [String] {
         var out: [String] = []
@@ -86,4 +97,14 @@ public struct SMIMEError: Error, CustomStringConvertible, Equatable {
 
     /// Clears OpenSSL's error queue (before an operation whose errors we want to report).
     static func clearOpenSSLErrors() { ERR_clear_error() }
+}
+
+extension SMIMEError.Code: CaseIterable {
+    /// Every code declared above (a test checks that none is missing), so that callers can
+    /// prove they give each one a meaning.
+    public static let allCases: [SMIMEError.Code] = [
+        .unreadableFile, .wrongPassphrase, .keyMismatch, .malformedInput, .unusableCertificate,
+        .unsupportedAlgorithm, .badMessage, .verificationFailed, .decryptionFailed, .noRecipients,
+        .outputFailed, .noSpace, .cryptoFailure,
+    ]
 }

@@ -115,13 +115,13 @@ enum CMSInput {
     }
 }
 
-/// Writes all of `bytes` to `fd`, or throws `.outputFailed`.
+/// Writes all of `bytes` to `fd`, or throws `.outputFailed` (`.noSpace` for a full disk).
 func writeAll(_ bytes: [UInt8], to fd: Int32) throws {
     var done = 0
     while done < bytes.count {
         let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
         if n < 0 && errno == EINTR { continue }
-        guard n > 0 else { throw SMIMEError(.outputFailed, String(cString: strerror(errno)), openSSLErrors: []) }
+        guard n > 0 else { throw SMIMEError.writeFailed(errno: n < 0 ? errno : EIO) }
         done += n
     }
 }

@@ -127,6 +127,19 @@ public struct SMTPError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+extension SMTPError.Code: CaseIterable {
+    /// Every code declared above (a test checks that none is missing), so that callers can
+    /// prove they give each one a meaning.
+    public static let allCases: [SMTPError.Code] = [
+        .configuration, .secretUnavailable, .resolve, .connect, .timeout, .connectionClosed, .io,
+        .interrupted, .tlsHandshake, .tlsVerification, .tlsPinMismatch, .tlsUnavailable,
+        .tlsRejected, .greetingRejected, .heloRejected, .authUnavailable, .plaintextAuthRefused,
+        .authFailed, .saslFailed, .serviceClosing, .unexpectedReply, .malformedReply,
+        .invalidArgument, .invalidState, .messageSource, .proxyUnreachable, .proxyAuthFailed,
+        .proxyRefused, .proxyProtocol,
+    ]
+}
+
 extension String {
     var replacingNewlines: String {
         // By bytes: a line ending in CR followed by the "\n" joiner is one Character.

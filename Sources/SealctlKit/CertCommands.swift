@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SMIME
+import SendmailKit
 
 /// `sealctl cert list|show|check`: what the certificate store holds, and which certificate
 /// would be used for an address and why the others are not (RFC 8550 3, 4.4).
@@ -119,7 +120,10 @@ public struct CertCommand: ParsableCommand {
                                              : other.problems.map(\.description).joined(separator: "; ")
                     print("not used: \(other.entry.path): \(why)")
                 }
-                if selection.chosen == nil { throw ExitCode(67) }
+                // What `smime` says of a certificate the caller named that cannot be used.
+                if selection.chosen == nil {
+                    throw ExitWithCode(code: ExitCodes.code(for: .unusableCertificate, origin: .caller).rawValue)
+                }
             }
         }
     }

@@ -29,7 +29,7 @@ struct ConfigCommand: ParsableCommand {
             let problems = ConfigAudit(config: rt.config, trust: rt.trust).problems()
             for p in problems { Stderr.write("\(rt.configPath): \(p)\n") }
             if problems.contains(where: { !$0.message.hasPrefix("warning:") }) {
-                throw ExitWithCode(code: 78)
+                throw ExitWithCode(code: SendmailKit.ExitCode.config.rawValue)
             }
             Stdout.write("\(rt.configPath): OK (\(rt.config.relays.count) relay(s), \(rt.config.smime.sign.count) sign rule(s), \(rt.config.smime.encrypt.count) encrypt rule(s), queue \(rt.config.queueDir), hostname \(rt.hostname), domain \(rt.domain))\n")
         }

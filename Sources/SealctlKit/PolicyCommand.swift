@@ -24,9 +24,10 @@ struct PolicyCommand: ParsableCommand {
             let input = PolicyInput(from: from, sender: sender ?? from,
                                     recipients: to.map { PolicyRecipient($0) } + bcc.map { PolicyRecipient($0, hidden: true) },
                                     user: user, groups: PolicyExplanation.groups(of: user), subject: subject)
-            let (text, refused) = PolicyExplanation.explain(input, runtime: rt)
+            let (text, refusal) = PolicyExplanation.explain(input, runtime: rt)
             Stdout.write(text)
-            if refused { throw ExitWithCode(code: 69) }
+            // The status sealmail would exit with for this message.
+            if let refusal { throw ExitWithCode(code: ExitCodes.code(for: refusal).rawValue) }
         }
     }
 }

@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import Foundation
 import SMIME
+import SendmailKit
 
 /// `sealctl smime verify|decrypt`: check or open an S/MIME message (RFC 8551) with the SMIME
 /// engine, for administrators and tests.
@@ -123,19 +124,15 @@ public struct SmimeCommand: ParsableCommand {
     }
 }
 
-/// Runs `body`; an SMIMEError becomes one line on standard error and a sysexits status
-/// (65 data, 66 no input, 78 configuration).
+/// Runs `body`; an SMIMEError becomes one line on standard error and the sysexits status of
+/// the one table, for files the caller named (65 bad data, 66 a file that cannot be read,
+/// 67 a certificate that cannot be used, 75 a full disk...).
 func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as SMIMEError {
         FileHandle.standardError.write(Data("sealctl: \(error)\n".utf8))
-        switch error.code {
-        case .unreadableFile: throw ExitCode(66)
-        case .verificationFailed, .decryptionFailed, .badMessage: throw ExitCode(65)
-        case .unusableCertificate: throw ExitCode(67)
-        default: throw ExitCode(78)
-        }
+        throw ExitWithCode(code: ExitCodes.code(for: error.code, origin: .caller).rawValue)
     }
 }
 

@@ -25,11 +25,12 @@ public struct Sealctl: ParsableCommand {
             return e.code
         } catch {
             let code = exitCode(for: error)
-            if code.rawValue == 0 || code.rawValue == 64 || code.rawValue == 1 {
-                // ArgumentParser's own help and usage errors.
+            let usage = SendmailKit.ExitCode.usage.rawValue
+            if code.rawValue == 0 || code.rawValue == usage || code.rawValue == 1 {
+                // ArgumentParser's own help and usage errors (its 1 is a usage error too).
                 let message = fullMessage(for: error)
                 if !message.isEmpty { (code.rawValue == 0 ? Stdout.write : Stderr.write)(message + "\n") }
-                return code.rawValue == 1 ? 64 : code.rawValue
+                return code.rawValue == 1 ? usage : code.rawValue
             }
             return code.rawValue
         }

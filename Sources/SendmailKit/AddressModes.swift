@@ -18,8 +18,10 @@ enum AddressModes {
                 Stderr.write("\(program): \(path) does not exist: no aliases\n")
                 return 0
             }
-            Stderr.write("\(program): cannot read \(path): \(String(cString: strerror(e.code)))\n")
-            return e.code == EACCES ? ExitCode.noPerm.rawValue : ExitCode.config.rawValue
+            // What an unreadable config file is (77 or 78), as LocalResolver says of it.
+            let error = ConfigLoadError(message: "cannot read \(path): \(String(cString: strerror(e.code)))", isPermission: e.code == EACCES)
+            Stderr.write("\(program): \(error)\n")
+            return ExitCodes.code(for: error).rawValue
         }
         let table = AliasTable.parse(text)
         let problems = table.check(include: { p in if case .success(let t) = Runtime.readFile(p) { return t } else { return nil } })

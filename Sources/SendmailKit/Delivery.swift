@@ -106,8 +106,8 @@ enum Delivery {
     }
 
     /// `-odi`'s exit status (DESIGN.md "Command line"): 0 when every recipient was accepted or
-    /// deferred (a note on stderr says so); otherwise the sysexits code that fits the first
-    /// permanent refusal, with the relay's reply on stderr.
+    /// deferred (a note on stderr says so); otherwise the sysexits code of the first permanent
+    /// refusal's RFC 3463 status (`ExitCodes.code(forStatus:)`), with the relay's reply on stderr.
     static func exitStatus(_ report: MessageReport?, program: String) -> Int32 {
         guard let report else {
             Stderr.write("\(program): delivery could not be attempted; the message stays queued\n")
@@ -120,17 +120,6 @@ enum Delivery {
         for (address, status, reason) in report.failed {
             Stderr.write("\(program): <\(address)>: refused (\(status)): \(reason)\n")
         }
-        return code(forStatus: first.status).rawValue
-    }
-
-    /// RFC 3463 status to sysexits: bad mailbox 67, bad content 65, anything else 69.
-    static func code(forStatus status: String) -> ExitCode {
-        let parts = status.split(separator: ".")
-        guard parts.count == 3 else { return .unavailable }
-        switch (parts[1], parts[2]) {
-        case ("1", "1"), ("1", "0"), ("1", "2"), ("1", "3"), ("1", "6"): return .noUser
-        case ("6", _), ("3", "4"): return .dataErr
-        default: return .unavailable
-        }
+        return ExitCodes.code(forStatus: first.status).rawValue
     }
 }

@@ -12,20 +12,26 @@ import MailQueue
 import SMIME
 
 /// The policy refused the message: nothing was queued (exit 69 for a missing certificate,
-/// 77 for a user who may not use a sender or a key).
+/// 77 for a user who may not use a sender or a key: `ExitCodes`).
 public struct PolicyRefused: Error, Sendable, CustomStringConvertible {
     public var refusals: [PolicyRefusal]
+    public init(refusals: [PolicyRefusal]) { self.refusals = refusals }
     public var description: String { refusals.map(\.description).joined(separator: "\n") }
-    var exitCode: ExitCode {
-        refusals.contains { $0.kind == .notAuthorised } ? .noPerm : .unavailable
-    }
 }
 
-/// An S/MIME operation failed (a key that does not load, a certificate that went bad): the
-/// caller asked for protection, so nothing is sent unprotected (exit 78 for key/config
-/// problems, 70 otherwise).
-public struct ProtectionFailed: Error, Sendable, CustomStringConvertible {
-    public var description: String
+/// An S/MIME step of a submission failed (a key that does not load, a certificate that went
+/// bad, a disk that filled while signing): the caller asked for protection, so nothing is
+/// queued, let alone sent unprotected. `cause` is the error as its module threw it (an
+/// `SMIMEError`, a `FileTrustProblem`...), so the exit status follows what went wrong
+/// (`ExitCodes`: a key or certificate of the config that cannot be used 78, a full disk 75).
+public struct ProtectionError: Error, Sendable, CustomStringConvertible {
+    /// What was being done, in words ("signing key of the rule on line 3").
+    public var context: String
+    /// What went wrong, typed.
+    public var cause: any Error
+    public init(_ context: String, cause: any Error) { self.context = context; self.cause = cause }
+    /// `context: cause`.
+    public var description: String { "\(context): \(cause)" }
 }
 
 /// Applies the policy of the config to a submission: looks up certificates, decides, and
@@ -35,7 +41,7 @@ struct PolicyApplication {
     private var loaded = false
     private var store: CertificateStore?
     /// The anchors alone (what `CertificateStore.select` takes), or why they cannot be read.
-    private var anchors: Result<TrustSettings, ProtectionFailed>?
+    private var anchors: Result<TrustSettings, any Error>?
 
     init(runtime: Runtime) { rt = runtime }
 
@@ -60,7 +66,7 @@ struct PolicyApplication {
         guard !loaded else { return }
         loaded = true
         if let dir = rt.config.smime.certificates { store = try? CertificateStore(directory: dir) }
-        anchors = Result { try SignerCheck.trust(rt.config.smime) }.mapError { ProtectionFailed(description: "\($0)") }
+        anchors = Result { try SignerCheck.trust(rt.config.smime) }
     }
 
     /// The certificate store's answer for one address.
@@ -87,8 +93,8 @@ struct PolicyApplication {
     }
 
     /// The S/MIME settings for one copy. The signer's certificate must be usable for signing
-    /// now and chain to the trust anchors, as recipients' certificates must; otherwise
-    /// `ProtectionFailed` names the certificate file and says why (exit 78).
+    /// now and chain to the trust anchors, as recipients' certificates must; otherwise a
+    /// `ProtectionError` names the certificate file and says why (exit 78).
     mutating func protection(for copy: PlannedCopy) throws -> Protection? {
         let s = rt.config.smime
         var signer: SigningIdentity?
@@ -105,13 +111,13 @@ struct PolicyApplication {
                                                      passphraseFile: passphrase, chain: rule.chain)
                 if let d = rule.digest { digest = try DigestAlgorithm(name: d) }
             } catch {
-                throw ProtectionFailed(description: "signing key of the rule on line \(rule.line ?? 0): \(error)")
+                throw ProtectionError("signing key of the rule on line \(rule.line ?? 0)", cause: error)
             }
         }
         var recipients: [Certificate] = []
         for path in copy.encryptTo {
             do { recipients.append(contentsOf: try Certificate.load(contentsOf: path).prefix(1)) } catch {
-                throw ProtectionFailed(description: "recipient certificate \(path): \(error)")
+                throw ProtectionError("recipient certificate \(path)", cause: error)
             }
         }
         if signer == nil && recipients.isEmpty { return nil }
@@ -121,8 +127,9 @@ struct PolicyApplication {
             let problems = SignerCheck.problems(signer, trust: trust, at: Date())
             if !problems.isEmpty {
                 let against = s.trustAnchors.map { "trust_anchors \($0)" } ?? "the system trust store \(SignerCheck.systemAnchors) (no trust_anchors in [smime])"
-                throw ProtectionFailed(description: "signing certificate \(rule.certificate) (rule on line \(rule.line ?? 0)) cannot be used: "
-                                       + problems.map(\.description).joined(separator: "; ") + "; checked against \(against)")
+                let reason = problems.map(\.description).joined(separator: "; ") + "; checked against \(against)"
+                throw ProtectionError("signing certificate \(rule.certificate) (rule on line \(rule.line ?? 0)) cannot be used",
+                                      cause: SMIMEError(.unusableCertificate, reason, openSSLErrors: []))
             }
         }
         var p = Protection(signer: signer, recipients: recipients)

@@ -4,8 +4,8 @@ import MailPolicy
 public enum PolicyExplanation {
     public static func groups(of user: String) -> [String] { PolicyApplication.groups(of: user) }
 
-    /// The plan as text, and whether the message would be refused.
-    public static func explain(_ input: PolicyInput, runtime rt: Runtime) -> (String, Bool) {
+    /// The plan as text, and the refusal sealmail would meet, if any.
+    public static func explain(_ input: PolicyInput, runtime rt: Runtime) -> (String, PolicyRefused?) {
         var app = PolicyApplication(runtime: rt)
         var answers: [String: CertificateAnswer] = [:]
         let decision = Policy.decide(rt.config, input, lookup: { address in
@@ -22,7 +22,7 @@ public enum PolicyExplanation {
         case .refuse(let refusals):
             out += "REFUSED: nothing would be sent to anyone\n"
             for r in refusals { out += "  \(r)\n" }
-            return (out, true)
+            return (out, PolicyRefused(refusals: refusals))
         case .send(let copies):
             for (n, c) in copies.enumerated() {
                 out += "copy \(n + 1): \(c.recipients.map { "<\($0)>" }.joined(separator: ", "))\n"
@@ -48,7 +48,7 @@ public enum PolicyExplanation {
                     out += "note: <\(address)> sent without encryption: " + reasons.joined(separator: "; ") + "\n"
                 }
             }
-            return (out, false)
+            return (out, nil)
         }
     }
 }

@@ -90,7 +90,7 @@ struct SMTPServerMode {
         let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         if fd >= 0 { unlink(path) }
         defer { if fd >= 0 { close(fd) } }
-        var ok = fd >= 0
+        var failure = fd >= 0 ? nil : QueueError.system("cannot create", path: path, errno: errno, creating: true)
         var scanner = DataTerminator()
         var ended = false
         while let (raw, ending) = input.next(limit: 1 << 20) {
@@ -98,16 +98,16 @@ struct SMTPServerMode {
             case .end:
                 ended = true
             case .content(let drop):
-                if ok {
+                if failure == nil {
                     var piece = Array(raw.dropFirst(drop))
                     if ending == .crlf || ending == .lf { piece += [13, 10] }
-                    ok = writeAll(fd, piece)
+                    if let e = writeAll(fd, piece) { failure = QueueError.system("cannot write", path: path, errno: e) }
                 }
             }
             if ended { break }
         }
         guard ended else { return nil }
-        guard ok else { return "451 4.3.0 Error: cannot write the message" }
+        if let failure { return ExitCodes.smtpReply(for: ExitCodes.code(for: failure)) + " " + failure.description }
         lseek(fd, 0, SEEK_SET)
         var o = options
         o.mode = .deliver
@@ -120,12 +120,8 @@ struct SMTPServerMode {
             queued += outcome.ids
             return "250 2.0.0 Ok: queued as \(outcome.envelope.id)"
         } catch {
-            let code = ExitCodes.code(for: error)
             let text = TextLines.lines(of: "\(error)").first ?? "error"
-            switch code {
-            case .tempFail, .ioErr, .cantCreate: return "451 4.3.0 \(text)"
-            default: return "554 5.7.0 \(text)"
-            }
+            return ExitCodes.smtpReply(for: ExitCodes.code(for: error)) + " " + text
         }
     }
 
@@ -149,13 +145,13 @@ struct SMTPServerMode {
     }
 }
 
-/// Writes all of `bytes` to `fd`; false on an error.
-private func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+/// Writes all of `bytes` to `fd`; the errno of a failure, nil on success.
+private func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
     var off = 0
     while off < bytes.count {
         let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, bytes.count - off) }
-        if n < 0 { if errno == EINTR { continue }; return false }
+        if n < 0 { if errno == EINTR { continue }; return errno }
         off += n
     }
-    return true
+    return nil
 }

@@ -37,7 +37,7 @@ enum SignalCleanup {
                 if let p = SignalCleanup.paths {
                     for i in 0..<SignalCleanup.count { if let path = p[i] { unlink(path) } }
                 }
-                _exit(75)
+                _exit(ExitCode.tempFail.rawValue)
             }
         }
     }

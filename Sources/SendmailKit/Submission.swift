@@ -129,14 +129,14 @@ public enum Submission {
         let scratch = rt.spool.tmpDir + "/" + envelope.id + ".in"
         SignalCleanup.track(scratch)
         let fd = open(scratch, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw QueueError(.cannotCreate, "cannot create \(scratch): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw QueueError.system("cannot create", path: scratch, errno: errno, creating: true) }
         unlink(scratch)  // anonymous from now on: nothing to clean up after a crash
         defer { close(fd) }
         func put(_ bytes: [UInt8]) throws {
             var off = 0
             while off < bytes.count {
                 let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, bytes.count - off) }
-                if n < 0 { if errno == EINTR { continue }; throw QueueError(errno == ENOSPC ? .noSpace : .io, "cannot write the message: \(String(cString: strerror(errno)))") }
+                if n < 0 { if errno == EINTR { continue }; throw QueueError.system("cannot write", path: scratch, errno: errno) }
                 off += n
             }
         }
@@ -160,11 +160,12 @@ public enum Submission {
             if let protection = try app.protection(for: copy) {
                 try writer.appendDirectly { out in
                     do { try MessageProtector(protection).protect(messageFD: fd, to: out, writebackStep: EarlyWriteback.step) } catch {
-                        throw ProtectionFailed(description: "\(error)")
+                        throw ProtectionError(describe(copy), cause: error)
                     }
                 }
             } else {
-                try writer.appendDirectly { out in try copyFile(fd, to: out) }
+                let target = QueueWriter.temporaryPath(of: e.id, in: rt.spool)
+                try writer.appendDirectly { out in try copyFile(fd, to: out, path: target) }
             }
         }
         try QueueWriter.complete(writers) { n, e in
@@ -182,7 +183,15 @@ public enum Submission {
         return committed
     }
 
-    static func copyFile(_ from: Int32, to: Int32) throws {
+    /// "signed and encrypted copy for <a@example.com>", naming the copy in an error.
+    static func describe(_ copy: PlannedCopy) -> String {
+        let how = [copy.signRule != nil ? "signed" : nil, copy.encryptTo.isEmpty ? nil : "encrypted"]
+        return how.compactMap { $0 }.joined(separator: " and ") + " copy for "
+            + copy.recipients.map { "<\($0)>" }.joined(separator: ", ")
+    }
+
+    /// Copies the canonical message at `from` to the queue file `to` (at `path`).
+    static func copyFile(_ from: Int32, to: Int32, path: String) throws {
         var buf = [UInt8](repeating: 0, count: 256 * 1024)
         var offset: off_t = 0
         while true {
@@ -192,7 +201,7 @@ public enum Submission {
             var off = 0
             while off < n {
                 let w = buf.withUnsafeBytes { write(to, $0.baseAddress! + off, n - off) }
-                if w < 0 { if errno == EINTR { continue }; throw QueueError(errno == ENOSPC ? .noSpace : .io, "cannot write the queue file: \(String(cString: strerror(errno)))") }
+                if w < 0 { if errno == EINTR { continue }; throw QueueError.system("cannot write", path: path, errno: errno) }
                 off += w
             }
             offset += off_t(n)

@@ -23,7 +23,7 @@ public struct SubmissionContext: Sendable {
 
 /// A problem with the submission's data or addresses (exit 65, or 64 for a usage error).
 public struct SubmissionError: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Kind: Equatable, Sendable { case usage, data, noUser }
+    public enum Kind: Equatable, Sendable, CaseIterable { case usage, data, noUser }
     public var kind: Kind
     public var message: String
     public init(_ kind: Kind, _ message: String) { self.kind = kind; self.message = message }

@@ -354,11 +354,4 @@ final class DeliveryTests: XCTestCase {
         XCTAssertEqual(s.nextAttempt(afterAttempts: 2, nowMicros: 0), 600_000_000)
         XCTAssertEqual(s.nextAttempt(afterAttempts: 10, nowMicros: 0), 4_000_000_000)
     }
-
-    func testExitStatusForInteractiveRefusals() {
-        XCTAssertEqual(Delivery.code(forStatus: "5.1.1"), .noUser)
-        XCTAssertEqual(Delivery.code(forStatus: "5.6.0"), .dataErr)
-        XCTAssertEqual(Delivery.code(forStatus: "5.3.4"), .dataErr)
-        XCTAssertEqual(Delivery.code(forStatus: "5.7.1"), .unavailable)
-    }
 }

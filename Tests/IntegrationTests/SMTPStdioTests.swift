@@ -46,4 +46,20 @@ final class SMTPStdioTests: SealmailTestCase {
         XCTAssertEqual(replies.filter { $0.hasPrefix("500") }.count, 1, r.stdoutText)
         XCTAssertEqual(replies.last, "221 2.0.0 Bye")
     }
+
+    /// The disk fills while DATA is spooled: the reply comes from the one table (a full disk is
+    /// temporary: 451) and names the cause, as the exit status and stderr of sendmail do.
+    func testDiskFullDuringDataIsTransientAndNamed() throws {
+        let mnt = dir + "/small"
+        guard mountTmpfs(mnt, size: "1m") else {
+            throw XCTSkip("cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN): \(errnoText())")
+        }
+        try writeConfig(queueDir: mnt + "/q")
+        let body = String(repeating: String(repeating: "a", count: 98) + "\r\n", count: 2 * 1024 * 1024 / 100)
+        let r = try sealmail(["-bs", "-odq"], input: session("Subject: big\r\n\r\n" + body + ".\r\nQUIT\r\n"))
+        let reply = r.stdoutText.components(separatedBy: "\r\n").first { $0.hasPrefix("4") || $0.hasPrefix("5") || $0.contains("queued as") }
+        XCTAssertEqual(reply?.hasPrefix("451 4.3.0 "), true, r.stdoutText)
+        XCTAssertEqual(reply?.contains("No space left on device"), true, r.stdoutText)
+        XCTAssertEqual(files(in: mnt + "/q/messages"), [])
+    }
 }

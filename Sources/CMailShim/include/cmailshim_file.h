@@ -14,4 +14,9 @@ int sm_file_start_writeback(int fd, long long offset, long long length);
 /// `writeback_step` bytes (sm_file_start_writeback), so that a final fsync has little left to
 /// do. Free with BIO_free. NULL on failure.
 BIO *sm_bio_fd_sink(int fd, long long writeback_step);
+
+/// The errno of the first write that failed in the sm_bio_fd_sink BIO of `chain` (found by
+/// following BIO_next from `chain`), so that a failure reported higher up (by a CMS or base64
+/// BIO) keeps its cause, a full disk for one; 0 when no write failed or there is no such BIO.
+int sm_bio_fd_sink_error(BIO *chain);
 #endif
