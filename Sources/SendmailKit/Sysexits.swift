@@ -131,7 +131,9 @@ public enum ExitCodes {
     static func mapped(_ code: SMTPError.Code) -> ExitCode? {
         switch code {
         case .configuration, .secretUnavailable: return .config
-        case .resolve: return .noHost
+        // DESIGN.md's list of exit codes has no 68: a relay name that does not resolve is
+        // an unavailable service (69), a refused destination domain an unknown address (67).
+        case .resolve: return .unavailable
         case .connect, .timeout, .connectionClosed, .io, .interrupted, .serviceClosing, .proxyUnreachable:
             return .tempFail
         case .tlsHandshake, .tlsUnavailable, .tlsRejected, .greetingRejected, .heloRejected, .authUnavailable,
@@ -146,15 +148,14 @@ public enum ExitCodes {
         }
     }
 
-    /// A refusal's RFC 3463 status (`-odi`'s failed recipients): a bad mailbox 67 (X.1.0,
-    /// X.1.1, X.1.3, X.1.6), a bad destination system 68 (X.1.2, RFC 7505's X.1.10), content
+    /// A refusal's RFC 3463 status (`-odi`'s failed recipients): a bad mailbox or destination
+    /// 67 (X.1.0, X.1.1, X.1.2, X.1.3, X.1.6, RFC 7505's X.1.10; DESIGN.md lists no 68), content
     /// the relay will not take 65 (X.6.*, too big: X.2.3, X.3.4), anything else 69. The class
     /// is not looked at: the caller knows whether the refusal is final (an expired message
     /// fails with 4.4.7).
     public static func code(forStatus status: EnhancedStatusCode) -> ExitCode {
         switch (status.subject, status.detail) {
-        case (1, 0), (1, 1), (1, 3), (1, 6): return .noUser
-        case (1, 2), (1, 10): return .noHost
+        case (1, 0), (1, 1), (1, 2), (1, 3), (1, 6), (1, 10): return .noUser
         case (6, _), (3, 4), (2, 3): return .dataErr
         default: return .unavailable
         }
