@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "SMIME", targets: ["SMIME"]),
         .library(name: "MailQueue", targets: ["MailQueue"]),
         .library(name: "MailPolicy", targets: ["MailPolicy"]),
+        // For Tests/Fuzz (its header harness runs SubmissionRules.finalHeader), not an API promise.
+        .library(name: "SendmailKit", targets: ["SendmailKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
