@@ -7,7 +7,7 @@
 #
 #   Tests/fuzz.sh                          every harness, 60 s each (about 6 min plus the build)
 #   Tests/fuzz.sh header reply             some of them
-#   FUZZ_SECONDS=600 Tests/fuzz.sh         longer
+#   FUZZ_SECONDS=600 Tests/fuzz.sh         longer (0: build only)
 #   FUZZ_RUNS=10000000 Tests/fuzz.sh config    a number of inputs instead of a time
 #   FUZZ_ARGS="-jobs=1 -workers=1"         more libFuzzer flags
 #
@@ -40,6 +40,8 @@ if ! swift build --package-path "$fuzz" --scratch-path "$fuzz/.build" "${flags[@
 fi
 bin=$(swift build --package-path "$fuzz" --scratch-path "$fuzz/.build" "${flags[@]}" --show-bin-path)
 echo "Tests/fuzz.sh: built in $(( $(date +%s) - start )) s"
+# FUZZ_SECONDS=0: build only (libFuzzer would read -max_total_time=0 as "no limit").
+if [ -z "${FUZZ_RUNS:-}" ] && [ "${FUZZ_SECONDS:-60}" = 0 ]; then exit 0; fi
 
 # Swift's crash backtracer would inspect memory after a finding and raise a second,
 # misleading ASan report; libFuzzer prints the stack itself.
