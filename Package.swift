@@ -23,6 +23,8 @@ let package = Package(
         // A scripted SMTP server (fault injection: drops, 4xx/5xx at any step, slow replies)
         // for applications' own tests of code that sends mail.
         .library(name: "SMTPTestSupport", targets: ["SMTPTestSupport"]),
+        // For Tests/Fuzz (its header harness runs SubmissionRules.finalHeader), not an API promise.
+        .library(name: "SendmailKit", targets: ["SendmailKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -21,24 +21,33 @@ public struct AliasTable: Sendable {
 
     public static func parse(_ text: String) -> AliasTable {
         var table = AliasTable()
-        var logical: [(line: Int, text: String)] = []
+        // `control`: the first line of the entry with a control character, if any.
+        var logical: [(line: Int, text: String, control: Int?)] = []
         var n = 0
         // Lines by bytes: a CRLF file is split like an LF one (TextLines).
         for line in TextLines.lines(of: text) {
             n += 1
             let trimmed = line.trimmingBlanks()
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            let control = hasControlCharacter(line) ? n : nil
             if line.first == " " || line.first == "\t" {
                 if logical.isEmpty {
                     table.problems.append(ConfigDiagnostic(line: n, message: "continuation line with no alias before it"))
                 } else {
                     logical[logical.count - 1].text += " " + trimmed
+                    if logical[logical.count - 1].control == nil { logical[logical.count - 1].control = control }
                 }
                 continue
             }
-            logical.append((n, line))
+            logical.append((n, line, control))
         }
-        for (line, text) in logical {
+        for (line, text, control) in logical {
+            // A CR inside a line, a NUL or another control would end up in an address or a
+            // user name; refuse the entry where the file is read, with its line.
+            if let control {
+                table.problems.append(ConfigDiagnostic(line: control, message: "control character in \"\(Self.printable(text.prefix(60)))\"; the entry is ignored"))
+                continue
+            }
             guard let colon = text.firstIndex(of: ":") else {
                 table.problems.append(ConfigDiagnostic(line: line, message: "no colon: \"\(text.prefix(60))\" is not \"name: targets\""))
                 continue
@@ -53,6 +62,10 @@ public struct AliasTable: Sendable {
                 table.problems.append(ConfigDiagnostic(line: line, message: "alias \(name) has no targets"))
                 continue
             }
+            if let empty = targets.first(where: isEmptyTarget) {
+                table.problems.append(ConfigDiagnostic(line: line, message: "alias \(name): \(empty) names no one; the entry is ignored"))
+                continue
+            }
             if table.entries[name] != nil {
                 table.problems.append(ConfigDiagnostic(line: line, message: "alias \(name) is defined twice (first on line \(table.lines[name]!)); the first wins"))
                 continue
@@ -64,6 +77,23 @@ public struct AliasTable: Sendable {
             table.longest = max(table.longest, bytes)
         }
         return table
+    }
+
+    /// Whether `s` holds a control character other than tab (C0 or DEL).
+    static func hasControlCharacter<S: StringProtocol>(_ s: S) -> Bool {
+        s.utf8.contains { ($0 < 32 && $0 != 9) || $0 == 127 }
+    }
+
+    /// `s` for a message: control characters as `?`.
+    static func printable<S: StringProtocol>(_ s: S) -> String {
+        String(decoding: s.utf8.map { ($0 < 32 && $0 != 9) || $0 == 127 ? UInt8(ascii: "?") : $0 }, as: UTF8.self)
+    }
+
+    /// A target that is nothing once unquoted and unescaped (`""`, `\\`): it would name the
+    /// local user "" (found by Tests/Fuzz, fuzz-aliases).
+    static func isEmptyTarget(_ t: String) -> Bool {
+        let unquoted = t.hasPrefix("\"") && t.hasSuffix("\"") && t.count >= 2 ? t.dropFirst().dropLast() : t[...]
+        return unquoted.isEmpty || unquoted == "\\"
     }
 
     /// Splits a target list at commas outside quotes.
@@ -154,10 +184,19 @@ public struct AliasTable: Sendable {
                 error = "cannot read \(t)"
                 return out
             }
-            for line in TextLines.lines(of: text) {
+            for (n, line) in TextLines.lines(of: text).enumerated() {
                 let l = line.trimmingASCIIWhitespace()
                 if l.isEmpty || l.hasPrefix("#") { continue }
-                out.append(contentsOf: Self.splitTargets(l))
+                if Self.hasControlCharacter(l) {
+                    error = "control character on line \(n + 1) of \(t)"
+                    return out
+                }
+                let targets = Self.splitTargets(l)
+                if let empty = targets.first(where: Self.isEmptyTarget) {
+                    error = "\(empty) on line \(n + 1) of \(t) names no one"
+                    return out
+                }
+                out.append(contentsOf: targets)
             }
         }
         return out

@@ -21,6 +21,10 @@ public struct ConfigErrors: Error, Equatable, Sendable, CustomStringConvertible 
 /// types, unknown enum values), each with its line.
 public enum ConfigParser {
     public static func parse(_ text: String, path: String) -> Result<SealmailConfig, ConfigErrors> {
+        // What toml++ would abort on, or TOMLKit would cut at (a NUL), never reaches them.
+        if let problem = TOMLPrecheck.problem(in: text) {
+            return .failure(ConfigErrors(path: path, diagnostics: [problem]))
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -57,6 +57,29 @@ final class AliasTests: XCTestCase {
         XCTAssertEqual(loops, ["line 7: alias loop: loopa -> loopb -> loopa", "line 8: alias loop: loopb -> loopa -> loopb"])
     }
 
+    /// Found by Tests/Fuzz (fuzz-aliases): a CR inside a line, a NUL or another control byte
+    /// became part of a target, i.e. of an address or a local user name.
+    func testControlCharactersAreRefusedWithTheirLine() {
+        let t = AliasTable.parse("ok: root\nbad: a\rb@example.org, root\nnul: x\u{0}y\ncont: root,\n  c\u{7}d\n")
+        XCTAssertEqual(t.entries.keys.sorted(), ["ok"])
+        XCTAssertEqual(t.problems.map(\.line), [2, 3, 5])
+        XCTAssertTrue(t.problems.allSatisfy { $0.message.hasPrefix("control character in") }, "\(t.problems)")
+        let team = AliasTable.parse("team: :include:/l\n").expand("team", include: { _ in "a@x.example\nb\rc@y.example\n" })
+        XCTAssertEqual(team.error, "control character on line 2 of :include:/l")
+        XCTAssertEqual(AliasTable.parse("crlf: root\r\n").entries["crlf"], ["root"])
+    }
+
+    /// Found by Tests/Fuzz (fuzz-aliases): `\` or `""` alone expanded to the local user "".
+    func testEmptyTargetsAreRefused() {
+        let t = AliasTable.parse("a: root, \\\nb: \"\"\nc: \\root\n")
+        XCTAssertEqual(t.entries.keys.sorted(), ["c"])
+        XCTAssertEqual(t.problems.map(\.line), [1, 2])
+        XCTAssertTrue(t.problems.allSatisfy { $0.message.contains("names no one") }, "\(t.problems)")
+        let team = AliasTable.parse("team: :include:/l\n").expand("team", include: { _ in "a@x.example, \\\n" })
+        XCTAssertEqual(team.error, "\\ on line 1 of :include:/l names no one")
+        XCTAssertEqual(t.expand("c", include: { _ in nil }).localUsers, ["root"])
+    }
+
     func testDeepExpansionIsBounded() {
         var lines: [String] = []
         for i in 0..<40 { lines.append("a\(i): a\(i + 1)") }

@@ -133,6 +133,51 @@ final class ConfigParserTests: XCTestCase {
         XCTAssertEqual(diagnostics("[[relay]]\nhost = \"a\"\nuser = \"u\"\npassword_file = \"f\"\npassword_command = \"c\"").count, 1)
     }
 
+    /// Found by Tests/Fuzz (fuzz-config): toml++ 3.4.0 (inside TOMLKit) aborted the process on
+    /// these (an assertion), and a NUL cut the config short where TOMLKit passes it on as a C
+    /// string (the relay after it was silently dropped). Each must be a diagnostic with its line.
+    func testMalformedTOMLThatAbortedTomlPlusPlusIsADiagnostic() {
+        let cases: [(String, String)] = [
+            ("domain = \"example.org\"\n[[[relay]]]\nhost = \"a\"", "line 2: TOML syntax: a table header must start with a name"),
+            ("[\u{8}", "line 1: TOML syntax: control character 0x08"),
+            ("[\n", "line 1: TOML syntax: a table header must start with a name"),
+            ("[ {x = 1}]", "line 1: TOML syntax: a table header must start with a name"),
+            ("trusted = [\n  \"root\",\n  }", "line 3: TOML syntax: an array element cannot start with '}'"),
+            ("a = [}", "line 1: TOML syntax: an array element cannot start with '}'"),
+            ("trusted = [\u{a0}\"root\"]", "line 1: TOML syntax: an array element cannot start with a non-ASCII character"),
+            ("hostname = \"h.example\"\u{0}\n[[relay]]\nhost = \"a\"", "line 1: TOML syntax: control character 0x00"),
+        ]
+        for (text, expected) in cases {
+            let d = diagnostics(text)
+            XCTAssertEqual(d.count, 1, "\(text.debugDescription): \(d)")
+            XCTAssertTrue(d.first?.hasPrefix(expected) == true, "\(text.debugDescription): \(d)")
+        }
+    }
+
+    /// The check before toml++ knows arrays, strings, comments and headers well enough to pass
+    /// valid TOML that looks like the cases above.
+    func testValidTOMLPassesThePrecheck() throws {
+        let text = #"""
+        trusted = [  # comment [ }
+          "root", # a ] in a comment
+          'www-data',
+          """multi
+        [not a header] }
+        """", ''' also ''' ,
+        ]
+        mailq_users = [[ "nested" ]]
+        [ senders ]
+        "www-data" = ["*@example.com", "\"[}\""]
+        [["relay"]]
+        host = "a.example"
+        """#
+        XCTAssertNil(TOMLPrecheck.problem(in: "\u{FEFF}" + text))
+        let d = diagnostics(text)
+        XCTAssertFalse(d.contains { $0.contains("table header") || $0.contains("array element") || $0.contains("control") }, "\(d)")
+        XCTAssertNil(TOMLPrecheck.problem(in: "[[relay]]\nhost = 'a'\n[smime]\n[[smime.sign]]\nfrom = [\n]\n"))
+        XCTAssertEqual(try parse("trusted = [\n  # none yet\n]\n").get().trusted, [])
+    }
+
     func testDurations() {
         XCTAssertEqual(Duration.parse("5d"), 432000)
         XCTAssertEqual(Duration.parse("1h30m"), 5400)

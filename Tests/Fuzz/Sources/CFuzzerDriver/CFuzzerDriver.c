@@ -1,0 +1,2 @@
+// Declarations only (include/CFuzzerDriver.h); the definitions are in libFuzzer.
+#include "CFuzzerDriver.h"
