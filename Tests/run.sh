@@ -2,7 +2,8 @@
 # The test command of README.md (and what CI runs): installs what the tests need from
 # Debian, builds, and runs every test:
 #   1. swift test: unit, integration (the built binaries), delivery against a scripted server,
-#      aiosmtpd and smtp-sink, S/MIME checked by openssl and gpgsm;
+#      aiosmtpd and smtp-sink, S/MIME checked by openssl and gpgsm; then Tests/fuzz.sh (the
+#      parsers under libFuzzer, 60 s each);
 #   2. as root: the drop-in suites, on one release build: compat/run (real callers, and the
 #      differential against Postfix) and Tests/install/run.sh (install.sh for real, privileges).
 # Servers the tests use are started and stopped by the tests themselves, on 127.0.0.1.
@@ -38,6 +39,16 @@ set -e
 if [ "$status" -ne 0 ]; then
     echo "Tests/run.sh: swift test failed ($status)" >&2
     exit "$status"
+fi
+
+# The parsers of untrusted input under libFuzzer and AddressSanitizer, 60 s each
+# (FUZZ_SECONDS; SEALMAIL_SKIP_FUZZ=1 skips): any crash, leak or broken property fails the run.
+if [ -z "${SEALMAIL_SKIP_FUZZ:-}" ]; then
+    echo "Tests/run.sh: Tests/fuzz.sh"
+    if ! bash Tests/fuzz.sh; then
+        echo "Tests/run.sh: Tests/fuzz.sh failed" >&2
+        exit 1
+    fi
 fi
 
 if [ "$(id -u)" -ne 0 ] || [ -n "${SEALMAIL_SKIP_SYSTEM_TESTS:-}" ]; then
