@@ -11,7 +11,6 @@
 /// RFC 3676 4.4): the text survives mbox storage and gateways unchanged, which a signature
 /// over it needs.
 public struct QuotedPrintableEncoder {
-    static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
     private var line: [UInt8] = []
     private var pendingCR = false
     private let binary: Bool
@@ -64,7 +63,7 @@ public struct QuotedPrintableEncoder {
         let width = encode ? 3 : 1
         if line.count + width > 75 { softBreak(into: &out) }
         if encode {
-            line += [61, Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 15)]]
+            line += [61, Hex.upperDigits[Int(byte >> 4)], Hex.upperDigits[Int(byte & 15)]]
         } else {
             line.append(byte)
         }
@@ -86,7 +85,7 @@ public struct QuotedPrintableEncoder {
         if let last = line.last, last == 32 || last == 9 {
             line.removeLast()
             if line.count + 3 > 75 { softBreak(into: &out) }
-            line += [61, Self.hexDigits[Int(last >> 4)], Self.hexDigits[Int(last & 15)]]
+            line += [61, Hex.upperDigits[Int(last >> 4)], Hex.upperDigits[Int(last & 15)]]
         }
         out += line
         line.removeAll(keepingCapacity: true)
@@ -114,7 +113,7 @@ public enum QuotedPrintableDecoder {
                 let c = b[i]
                 if c == 61 {
                     if i + 1 == contentEnd { soft = true; break }
-                    if i + 2 < contentEnd, let hi = hexValue(b[i + 1]), let lo = hexValue(b[i + 2]) {
+                    if i + 2 < contentEnd, let hi = Hex.value(b[i + 1]), let lo = Hex.value(b[i + 2]) {
                         out.append(hi << 4 | lo)
                         i += 3
                         continue
@@ -128,14 +127,5 @@ public enum QuotedPrintableDecoder {
             lineStart = end + 1
         }
         return out
-    }
-
-    static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 48...57: return c - 48
-        case 65...70: return c - 55
-        case 97...102: return c - 87
-        default: return nil
-        }
     }
 }

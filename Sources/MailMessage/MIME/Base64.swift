@@ -1,7 +1,7 @@
 /// Base64 (RFC 4648 4): the one codec of the package, for SASL (RFC 4954 4), MIME bodies
 /// (RFC 2045 6.8, with `Base64LineEncoder`), encoded words (RFC 2047 4.1) and HTTP proxy
 /// credentials.
-public enum Base64Text {
+public enum Base64 {
     static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     private static let reverse: [Int8] = {
         var table = [Int8](repeating: -1, count: 256)
@@ -123,7 +123,7 @@ public struct Base64LineEncoder {
     }
 
     private static func line(_ input: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-        Base64Text.append(input, to: &out)
+        Base64.append(input, to: &out)
         out.append(13); out.append(10)
     }
 }
