@@ -75,7 +75,7 @@ public enum Base64 {
 /// Streaming base64 for MIME bodies (RFC 2045 6.8): lines of 76 characters, each ended by
 /// CRLF, the last one included. Feed any number of chunks, then `finish`; memory stays at
 /// one line whatever the size of the input.
-public struct Base64LineEncoder {
+public struct Base64LineEncoder: BodyEncoder {
     /// Input bytes per output line (76 characters).
     static let lineInput = 57
     private var carry: [UInt8] = []
@@ -99,11 +99,6 @@ public struct Base64LineEncoder {
             index += Self.lineInput
         }
         carry += chunk[index...]
-    }
-
-    /// Encodes `chunk` (an array), as `encode(_:into:)`.
-    public mutating func encode(_ chunk: [UInt8], into out: inout [UInt8]) {
-        chunk.withUnsafeBytes { encode($0, into: &out) }
     }
 
     /// Ends the input: the last, shorter line (if any) with its padding and CRLF.
