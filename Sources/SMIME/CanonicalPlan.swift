@@ -14,8 +14,9 @@ enum Segment {
     case copy(Range<Int>)
     /// The range (text) encoded quoted-printable (RFC 2045 6.7), line ends as hard breaks.
     case quotedPrintable(Range<Int>)
-    /// The range is already quoted-printable: protect `From `, trailing white space, 8-bit.
-    case quotedPrintableFixup(Range<Int>)
+    /// The range is already quoted-printable: protect `From `, trailing white space, 8-bit
+    /// (`QuotedPrintableEncoder.reprotecting()`).
+    case reprotectedQuotedPrintable(Range<Int>)
     /// The range encoded base64 (RFC 2045 6.8), 76-character CRLF lines.
     case base64(Range<Int>)
 }
@@ -68,7 +69,7 @@ struct CanonicalPlanner {
         case "base64":
             return CanonicalEntity(headerFields: fields, body: [.copy(body)])
         case "quoted-printable":
-            return CanonicalEntity(headerFields: fields, body: [.quotedPrintableFixup(body)])
+            return CanonicalEntity(headerFields: fields, body: [.reprotectedQuotedPrintable(body)])
         case "7bit", "8bit", "binary":
             let stats = try file.bodyStats(body)
             guard stats.needsEncoding else { return CanonicalEntity(headerFields: fields, body: [.copy(body)]) }

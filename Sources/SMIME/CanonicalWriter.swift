@@ -14,7 +14,7 @@ extension InputFile {
                 try encode(range, CRLFLineEnds(), to: out)
             case .quotedPrintable(let range):
                 try encode(range, QuotedPrintableEncoder(), to: out)
-            case .quotedPrintableFixup(let range):
+            case .reprotectedQuotedPrintable(let range):
                 try encode(range, QuotedPrintableEncoder.reprotecting(), to: out)
             case .base64(let range):
                 try encode(range, Base64LineEncoder(), to: out)
