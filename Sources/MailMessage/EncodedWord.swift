@@ -65,7 +65,7 @@ public enum EncodedWord {
 
     /// Decodes the encoded text of one word to bytes in its charset; nil if malformed.
     static func decodeText(_ bytes: ArraySlice<UInt8>, encoding: UInt8) -> [UInt8]? {
-        encoding == UInt8(ascii: "b") ? base64(bytes) : quotedPrintable(bytes)
+        encoding == UInt8(ascii: "b") ? Base64.decode(bytes: Array(bytes), skippingWhiteSpace: false) : quotedPrintable(bytes)
     }
 
     /// The "Q" encoding (RFC 2047 4.2): `_` is space, `=XX` a byte; a lone `=` is kept.
@@ -78,7 +78,7 @@ public enum EncodedWord {
             if b == UInt8(ascii: "_") {
                 out.append(0x20)
             } else if b == UInt8(ascii: "="), i + 2 < bytes.endIndex,
-                      let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2]) {
+                      let hi = Hex.value(bytes[i + 1]), let lo = Hex.value(bytes[i + 2]) {
                 out.append(hi << 4 | lo)
                 i += 2
             } else {
@@ -87,45 +87,6 @@ public enum EncodedWord {
             i += 1
         }
         return out
-    }
-
-    private static func hexValue(_ b: UInt8) -> UInt8? {
-        switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return b - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return b - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
-
-    /// The "B" encoding (RFC 2047 4.1, base64 of RFC 4648 4); missing padding is tolerated.
-    private static func base64(_ bytes: ArraySlice<UInt8>) -> [UInt8]? {
-        var out: [UInt8] = []
-        var acc: UInt32 = 0
-        var bits = 0
-        var padding = false
-        for b in bytes {
-            if b == UInt8(ascii: "=") { padding = true; continue }
-            guard !padding, let v = base64Value(b) else { return nil }
-            acc = (acc << 6) | UInt32(v)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
-            }
-        }
-        return out
-    }
-
-    private static func base64Value(_ b: UInt8) -> UInt8? {
-        switch b {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): return b - UInt8(ascii: "A")
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): return b - UInt8(ascii: "a") + 26
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0") + 52
-        case UInt8(ascii: "+"): return 62
-        case UInt8(ascii: "/"): return 63
-        default: return nil
-        }
     }
 
     /// Decodes text, joining adjacent encoded words (RFC 2047 6.2) and their bytes, so that a

@@ -93,8 +93,6 @@ extension EncodedWord {
 
     private static func qCost(_ b: UInt8) -> Int { isQLiteral(b) || b == 0x20 ? 1 : 3 }
 
-    private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
-    private static let base64Digits: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// Encoded words of at most 75 characters (RFC 2047 2), each holding whole characters (RFC 2047 5).
     private static func encodedWords(_ text: String) -> String {
@@ -149,25 +147,11 @@ extension EncodedWord {
                 } else if isQLiteral(b) {
                     out.append(b)
                 } else {
-                    out += [UInt8(ascii: "="), hexDigits[Int(b >> 4)], hexDigits[Int(b & 0x0F)]]
+                    out += [UInt8(ascii: "="), Hex.upperDigits[Int(b >> 4)], Hex.upperDigits[Int(b & 0x0F)]]
                 }
             }
         } else {
-            var i = 0
-            while i < bytes.count {
-                let n = min(3, bytes.count - i)
-                var group = UInt32(bytes[i]) << 16
-                if n > 1 { group |= UInt32(bytes[i + 1]) << 8 }
-                if n > 2 { group |= UInt32(bytes[i + 2]) }
-                for k in 0..<4 {
-                    if k <= n {
-                        out.append(base64Digits[Int((group >> UInt32(18 - 6 * k)) & 0x3F)])
-                    } else {
-                        out.append(UInt8(ascii: "="))
-                    }
-                }
-                i += 3
-            }
+            out += Base64.encodeBytes(bytes)
         }
         out += Array("?=".utf8)
         return String(decoding: out, as: UTF8.self)

@@ -52,21 +52,28 @@ public struct HeaderBlockParser {
     public private(set) var defects: [MessageDefect] = []
     /// Bytes of header text taken in so far (to bound memory).
     public private(set) var byteCount = 0
+    /// Whether the line fed last began a field (the rest of a field is its continuation lines).
+    public private(set) var lastLineStartedField = false
+    private let dropsMboxFromLine: Bool
     private var lineNumber = 0
     private var current: (name: String, value: [UInt8])?
 
-    public init() {}
+    /// - Parameter dropsMboxFromLine: whether a first line `From ...` is an mbox separator to
+    ///   drop (a message's start, as Postfix's sendmail does) or, in a MIME part, a line like
+    ///   any other (not a field: the part's body starts there).
+    public init(dropsMboxFromLine: Bool = true) { self.dropsMboxFromLine = dropsMboxFromLine }
 
     /// Feeds one line of the header block, without its line end.
     public mutating func feed(_ line: UnsafeBufferPointer<UInt8>) -> Disposition {
         lineNumber += 1
         byteCount += line.count + 2
+        lastLineStartedField = false
         if line.isEmpty {
             flush()
             return .endOfHeaders
         }
         let first = line[0]
-        if lineNumber == 1, line.count >= 5, line.starts(with: "From ".utf8) {
+        if dropsMboxFromLine, lineNumber == 1, line.count >= 5, line.starts(with: "From ".utf8) {
             defects.append(.mboxFromLineDropped)
             lineNumber = 0
             return .header
@@ -90,6 +97,7 @@ public struct HeaderBlockParser {
         let name = String(decoding: UnsafeBufferPointer(rebasing: line[0..<nameEnd]), as: UTF8.self)
         if i != nameEnd { defects.append(.obsoleteFieldName(name: name)) }
         current = (name, Array(line[(i + 1)...]))
+        lastLineStartedField = true
         noteBytes(line)
         return .header
     }
@@ -116,29 +124,109 @@ public struct HeaderBlockParser {
     }
 }
 
+extension HeaderBlockParser {
+    /// A line fed by `feedLines`.
+    public struct FedLine {
+        /// Where the line is, its line end included.
+        public var range: Range<Int>
+        /// What became of it.
+        public var disposition: Disposition
+        /// Whether it began a field.
+        public var startedField: Bool
+    }
+
+    /// Feeds the lines of `b[range]` one by one: a line ends at LF, and the CRs before the LF
+    /// are not part of it. `body` is told of each line and returns false to stop. A last line
+    /// without LF is fed only when `final` (more bytes may complete it). Returns the offset
+    /// after the last line fed.
+    @discardableResult
+    public mutating func feedLines(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, final: Bool = true,
+                                   _ body: (FedLine) -> Bool) -> Int {
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            var end = offset
+            while end < range.upperBound, b[end] != 10 { end += 1 }
+            if end == range.upperBound, !final { break }
+            let next = min(end + 1, range.upperBound)
+            var lineEnd = end
+            while lineEnd > offset, b[lineEnd - 1] == 13 { lineEnd -= 1 }
+            let disposition = feed(UnsafeBufferPointer(rebasing: b[offset..<lineEnd]))
+            let line = FedLine(range: offset..<next, disposition: disposition, startedField: lastLineStartedField)
+            offset = next
+            if !body(line) { break }
+        }
+        return offset
+    }
+}
+
 extension HeaderBlock {
     /// Parses a complete header block from bytes (any line ends); stops at the blank line.
     /// Returns the block, its defects and the offset where the body starts.
     public static func parse(_ bytes: [UInt8]) -> (block: HeaderBlock, defects: [MessageDefect], bodyOffset: Int) {
+        let parsed = bytes.withUnsafeBufferPointer { parse($0, 0..<bytes.count) }
+        return (parsed.block, parsed.defects, parsed.bodyStart)
+    }
+
+    /// Parses the header block at the start of `b[range]`: the block, its defects, where the
+    /// header ends (at the blank line, or at the first line that is not a field) and where the
+    /// body starts (after the blank line; at that first line when no blank line came; at the
+    /// end when the header runs to it).
+    public static func parse(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>,
+                             parser: HeaderBlockParser = HeaderBlockParser())
+        -> (block: HeaderBlock, defects: [MessageDefect], headerEnd: Int, bodyStart: Int) {
+        var parser = parser
+        var headerEnd = range.upperBound, bodyStart = range.upperBound
+        parser.feedLines(b, range) { line in
+            switch line.disposition {
+            case .header: return true
+            case .endOfHeaders: headerEnd = line.range.lowerBound; bodyStart = line.range.upperBound
+            case .bodyLine: headerEnd = line.range.lowerBound; bodyStart = line.range.lowerBound
+            }
+            return false
+        }
+        parser.finish()
+        return (parser.block, parser.defects, headerEnd, bodyStart)
+    }
+
+    /// Every line of `bytes[range]` read as the parser reads header lines, grouped into
+    /// fields (a field's first line and its continuation lines) and lines that are not part
+    /// of one (an mbox `From ` line, a line that is not a field, a blank line). Unlike `parse`
+    /// it goes on after a line that would end the header block, so that a rewriter (the 7-bit
+    /// header downgrade, the 8BITMIME downgrade) sees every line it is given and can copy
+    /// what it leaves byte for byte.
+    public static func spans(_ bytes: [UInt8], range: Range<Int>? = nil) -> [HeaderSpan] {
         var parser = HeaderBlockParser()
-        var offset = 0
-        var bodyOffset = bytes.count
-        var done = false
-        bytes.withUnsafeBufferPointer { buf in
-            while offset < buf.count, !done {
-                var end = offset
-                while end < buf.count, buf[end] != 10 { end += 1 }
-                let next = min(end + 1, buf.count)
-                var lineEnd = end
-                while lineEnd > offset, buf[lineEnd - 1] == 13 { lineEnd -= 1 }
-                switch parser.feed(UnsafeBufferPointer(rebasing: buf[offset..<lineEnd])) {
-                case .header: offset = next
-                case .endOfHeaders: bodyOffset = next; done = true
-                case .bodyLine: bodyOffset = offset; done = true
+        var spans: [HeaderSpan] = []
+        var fieldSpans: [Int] = []
+        bytes.withUnsafeBufferPointer { b in
+            _ = parser.feedLines(b, range ?? 0..<bytes.count) { line in
+                if line.startedField {
+                    fieldSpans.append(spans.count)
+                    spans.append(HeaderSpan(range: line.range, field: nil))
+                } else if line.disposition == .header, let last = fieldSpans.last, last == spans.count - 1 {
+                    spans[last].range = spans[last].range.lowerBound..<line.range.upperBound  // a continuation line
+                } else {
+                    spans.append(HeaderSpan(range: line.range, field: nil))
                 }
+                return true
             }
         }
         parser.finish()
-        return (parser.block, parser.defects, done ? bodyOffset : bytes.count)
+        for (k, field) in parser.block.fields.enumerated() { spans[fieldSpans[k]].field = field }
+        return spans
+    }
+}
+
+/// Some lines of a header block's bytes (`HeaderBlock.spans`): one field, or one line that is
+/// not part of a field.
+public struct HeaderSpan: Equatable, Sendable {
+    /// Where the lines are, line ends included.
+    public var range: Range<Int>
+    /// The field the lines hold; nil for a line that is not part of a field.
+    public var field: HeaderField?
+
+    public init(range: Range<Int>, field: HeaderField?) {
+        self.range = range
+        self.field = field
     }
 }

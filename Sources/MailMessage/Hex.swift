@@ -14,4 +14,18 @@ public enum Hex {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// Uppercase hex digits, for `=XX` (quoted-printable, RFC 2045 6.7; Q words, RFC 2047 4.2)
+    /// and `%XX` (RFC 2231 4).
+    public static let upperDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    /// The value of a hex digit (either case); nil for any other byte.
+    public static func value(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case 48...57: return digit - 48
+        case 65...70: return digit - 55
+        case 97...102: return digit - 87
+        default: return nil
+        }
+    }
 }

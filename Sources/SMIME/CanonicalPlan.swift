@@ -1,7 +1,10 @@
+import MailMessage
+
 // Pass one of canonicalisation (RFC 8551 3.1): walk the MIME structure of the message on disk
 // and decide, for each leaf, how it is written: copied with CRLF line ends, or given a 7-bit
 // transfer encoding (quoted-printable for text, base64 otherwise). Only offsets and small
-// header blocks are kept in memory.
+// header blocks are kept in memory. The MIME pieces are MailMessage's: the header parser,
+// ContentType, delimiter recognition (`MIMEEntity.delimiter`) and, in pass two, the encoders.
 
 /// One step of writing the canonical entity.
 enum Segment {
@@ -11,8 +14,9 @@ enum Segment {
     case copy(Range<Int>)
     /// The range (text) encoded quoted-printable (RFC 2045 6.7), line ends as hard breaks.
     case quotedPrintable(Range<Int>)
-    /// The range is already quoted-printable: protect `From `, trailing white space, 8-bit.
-    case quotedPrintableFixup(Range<Int>)
+    /// The range is already quoted-printable: protect `From `, trailing white space, 8-bit
+    /// (`QuotedPrintableEncoder.reprotecting()`).
+    case reprotectedQuotedPrintable(Range<Int>)
     /// The range encoded base64 (RFC 2045 6.8), 76-character CRLF lines.
     case base64(Range<Int>)
 }
@@ -32,18 +36,17 @@ struct CanonicalPlanner {
     /// body in `body`.
     func plan(contentFields: [HeaderField], body: Range<Int>) throws -> CanonicalEntity {
         var fields = contentFields
-        if !fields.contains(where: { $0.lowercasedName == "content-type" }) {
+        if !fields.contains(where: { $0.is("Content-Type") }) {
             let stats = try file.bodyStats(body)
             let charset = stats.has8Bit ? "utf-8" : "us-ascii"
-            fields.insert(HeaderField(name: "Content-Type", value: "text/plain; charset=\(charset)"), at: 0)
+            fields.insert(HeaderField.folded(name: "Content-Type", value: Array("text/plain; charset=\(charset)".utf8)), at: 0)
         }
         return try entity(fields: fields, body: body, depth: 0)
     }
 
     private func entity(fields: [HeaderField], body: Range<Int>, depth: Int) throws -> CanonicalEntity {
-        let type = fields.last { $0.lowercasedName == "content-type" }.flatMap { ContentType($0.value) }
-            ?? .defaultText
-        if depth < maxDepth, type.type == "multipart", let boundary = type.parameter("boundary"), !boundary.isEmpty,
+        let type = ContentType(of: HeaderBlock(fields))
+        if depth < maxDepth, type.isMultipart, let boundary = type.boundary,
            let segments = try multipart(boundary: Array(boundary.utf8), body: body, depth: depth) {
             return CanonicalEntity(headerFields: fields, body: segments)
         }
@@ -56,23 +59,24 @@ struct CanonicalPlanner {
     }
 
     private func leaf(fields: [HeaderField], type: ContentType, body: Range<Int>) throws -> CanonicalEntity {
-        let cte = (fields.last { $0.lowercasedName == "content-transfer-encoding" }?.value ?? "7bit").lowercased()
+        let cte = (HeaderBlock(fields).first("Content-Transfer-Encoding")?.value ?? "7bit").lowercased()
         // A composite type that could not be walked (no delimiter found, too deep) must keep an
         // identity encoding (RFC 2045 6.4): copy it.
-        if type.type == "multipart" || type.type == "message" {
+        if type.isMultipart || type.type == "message" {
             return CanonicalEntity(headerFields: fields, body: [.copy(body)])
         }
         switch cte {
         case "base64":
             return CanonicalEntity(headerFields: fields, body: [.copy(body)])
         case "quoted-printable":
-            return CanonicalEntity(headerFields: fields, body: [.quotedPrintableFixup(body)])
+            return CanonicalEntity(headerFields: fields, body: [.reprotectedQuotedPrintable(body)])
         case "7bit", "8bit", "binary":
             let stats = try file.bodyStats(body)
             guard stats.needsEncoding else { return CanonicalEntity(headerFields: fields, body: [.copy(body)]) }
-            let isText = type.type == "text" && !stats.hasNUL
-            var rewritten = fields.filter { $0.lowercasedName != "content-transfer-encoding" }
-            rewritten.append(HeaderField(name: "Content-Transfer-Encoding", value: isText ? "quoted-printable" : "base64"))
+            let isText = type.isText && !stats.hasNUL
+            var rewritten = fields.filter { !$0.is("Content-Transfer-Encoding") }
+            rewritten.append(HeaderField.folded(name: "Content-Transfer-Encoding",
+                                                value: Array((isText ? "quoted-printable" : "base64").utf8)))
             return CanonicalEntity(headerFields: rewritten, body: [isText ? .quotedPrintable(body) : .base64(body)])
         default:
             return CanonicalEntity(headerFields: fields, body: [.copy(body)])
@@ -82,18 +86,18 @@ struct CanonicalPlanner {
     /// The delimiter lines of a multipart body (RFC 2046 5.1.1); nil when there is none.
     private func multipart(boundary: [UInt8], body: Range<Int>, depth: Int) throws -> [Segment]? {
         var delimiters: [(line: ScannedLine, isClose: Bool)] = []
-        let dash = Array("--".utf8) + boundary
-        try file.scanLines(body, prefixLimit: dash.count + 80) { line in
-            guard line.prefix.count >= dash.count, line.prefix.starts(with: dash) else { return true }
-            let rest = line.prefix.dropFirst(dash.count)
-            let isClose = rest.starts(with: "--".utf8)
-            let tail = isClose ? rest.dropFirst(2) : rest
-            guard line.length == line.prefix.count, tail.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) else { return true }
-            delimiters.append((line, isClose))
-            return !isClose
+        try file.scanLines(body, prefixLimit: boundary.count + 82) { line in
+            // Only a line held whole in its prefix can be a delimiter.
+            guard line.length == line.prefix.count,
+                  let kind = line.prefix.withUnsafeBufferPointer({ MIMEEntity.delimiter($0, boundary: boundary) }) else {
+                return true
+            }
+            delimiters.append((line, kind == .close))
+            return kind != .close
         }
         guard let first = delimiters.first, !first.isClose else { return nil }
         var segments: [Segment] = []
+        let dash = Array("--".utf8) + boundary
         let open = dash + [0x0D, 0x0A]
         if first.line.start > body.lowerBound {
             segments.append(.copy(body.lowerBound..<contentEnd(before: first.line.start, from: body.lowerBound)))
@@ -104,7 +108,7 @@ struct CanonicalPlanner {
             let partStart = delimiter.line.start + delimiter.line.length + delimiter.line.terminator
             let next = index + 1 < delimiters.count ? delimiters[index + 1].line.start : body.upperBound
             let partEnd = index + 1 < delimiters.count ? contentEnd(before: next, from: partStart) : next
-            let header = try file.headerBlock(at: partStart, limit: max(partStart, partEnd))
+            let header = try file.headerBlock(at: partStart, limit: max(partStart, partEnd), isPart: true)
             let part = try entity(fields: header.fields, body: header.bodyStart..<max(header.bodyStart, partEnd),
                                   depth: depth + 1)
             segments.append(.literal(render(part.headerFields)))
@@ -133,7 +137,10 @@ struct CanonicalPlanner {
 
 /// A header block: the fields (CRLF) and the empty line.
 func render(_ fields: [HeaderField]) -> [UInt8] {
-    var out: [UInt8] = []
-    for field in fields { out += field.raw }
-    return out + [0x0D, 0x0A]
+    HeaderBlock(fields).wireBytes + [0x0D, 0x0A]
+}
+
+extension HeaderField {
+    /// Whether the field belongs in the MIME entity (RFC 8551 3.1): Content-*.
+    var isContentField: Bool { lowercasedName.hasPrefix("content-") }
 }

@@ -1,5 +1,7 @@
+import MailMessage
+
 // Pass two of canonicalisation: executes a CanonicalEntity's segments, reading the message
-// file again, into a BIOWriter.
+// file again, through MailMessage's streaming encoders into a BIOWriter.
 
 extension InputFile {
     /// Writes the body segments of `entity` (not its header fields) to `out`.
@@ -9,21 +11,30 @@ extension InputFile {
             case .literal(let bytes):
                 try out.write(bytes)
             case .copy(let range):
-                var copier = CRLFCopier()
-                try forEachChunk(range) { try copier.feed($0, to: out) }
+                try encode(range, CRLFLineEnds(), to: out)
             case .quotedPrintable(let range):
-                var encoder = QuotedPrintableEncoder()
-                try forEachChunk(range) { try encoder.feed($0, to: out) }
-                try encoder.finish(to: out)
-            case .quotedPrintableFixup(let range):
-                var fixup = QuotedPrintableFixup()
-                try forEachChunk(range) { try fixup.feed($0, to: out) }
-                try fixup.finish(to: out)
+                try encode(range, QuotedPrintableEncoder(), to: out)
+            case .reprotectedQuotedPrintable(let range):
+                try encode(range, QuotedPrintableEncoder.reprotecting(), to: out)
             case .base64(let range):
-                var encoder = Base64LineEncoder()
-                try forEachChunk(range) { try encoder.feed($0, to: out) }
-                try encoder.finish(to: out)
+                try encode(range, Base64LineEncoder(), to: out)
             }
         }
+    }
+
+    /// Runs `encoder` over `range`, passing its output to `out` in pieces of 32 KiB or more.
+    private func encode<E: BodyEncoder>(_ range: Range<Int>, _ encoder: E, to out: BIOWriter) throws {
+        var encoder = encoder
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 17)
+        try forEachChunk(range) { chunk in
+            encoder.encode(chunk, into: &buffer)
+            if buffer.count >= 1 << 15 {
+                try out.write(buffer)
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        encoder.finish(into: &buffer)
+        try out.write(buffer)
     }
 }

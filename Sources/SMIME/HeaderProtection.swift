@@ -1,3 +1,5 @@
+import MailMessage
+
 // RFC 9788 header protection, sending side: which outer fields go inside, what the outer ones
 // become, and how the protected entity's header block is marked.
 
@@ -29,12 +31,12 @@ struct ProtectedHeaders {
     /// recorded inside as `HP-Outer` (RFC 9788 2.2), a removed one is not. Signed only, the outer header is unchanged and there
     /// is no `HP-Outer` (`hp="clear"`).
     init(protecting fields: [HeaderField], encrypting: Bool) {
-        let copied = fields.filter { !Self.transportOnly.contains($0.lowercasedName) && !$0.name.isEmpty }
+        let copied = fields.filter { !Self.transportOnly.contains($0.lowercasedName) }
         var outer: [HeaderField] = []
         for field in fields where field.lowercasedName != "bcc" {
             guard encrypting else { outer.append(field); continue }
             switch field.lowercasedName {
-            case "subject": outer.append(HeaderField(name: field.name, value: "[...]"))
+            case "subject": outer.append(HeaderField.folded(name: field.name, value: Array("[...]".utf8)))
             case "keywords", "comments": continue
             default: outer.append(field)
             }
@@ -42,7 +44,7 @@ struct ProtectedHeaders {
         var inner = copied
         if encrypting {
             for field in outer where !Self.transportOnly.contains(field.lowercasedName) {
-                inner.append(HeaderField(raw: Array("HP-Outer: ".utf8) + field.raw))
+                inner.append(HeaderField(name: "HP-Outer", rawValue: [0x20] + Array(field.name.utf8) + [0x3A] + field.rawValue))
             }
         }
         self.outer = outer
@@ -59,10 +61,10 @@ struct ProtectedHeaders {
     func entityFields(_ contentFields: [HeaderField]) -> [HeaderField] {
         guard !contentTypeParameters.isEmpty else { return contentFields }
         let marked = contentFields.map { field -> HeaderField in
-            guard field.lowercasedName == "content-type" else { return field }
-            var raw = field.raw
-            raw.removeLast(2)   // CRLF
-            return HeaderField(raw: raw + Array(contentTypeParameters.utf8) + [0x0D, 0x0A])
+            guard field.is("Content-Type") else { return field }
+            var marked = field
+            marked.rawValue += Array(contentTypeParameters.utf8)
+            return marked
         }
         return inner + marked
     }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import MailMessage
 
 /// A message on disk, read with pread so two passes (scan, then transform) need no buffering of
 /// the whole message. The descriptor must be a regular (seekable) file; it is not closed.
@@ -84,29 +85,38 @@ final class InputFile {
         return Array(out.prefix(got))
     }
 
-    /// Reads a header block at `offset` (up to `limit`): returns the fields and where the body
-    /// starts (after the empty line). `maxSize` bounds the block.
-    func headerBlock(at offset: Int, limit: Int, maxSize: Int = 1 << 20) throws -> (fields: [HeaderField], bodyStart: Int) {
+    /// Reads the header block at `offset` (up to `limit`) with MailMessage's header parser:
+    /// the fields, and where the body starts (after the empty line; at the first line that is
+    /// not a field; at `limit` when the header runs to it). `isPart`: a multipart's part, whose
+    /// first line `From ...` is body, not an mbox separator. `maxSize` bounds the block.
+    func headerBlock(at offset: Int, limit: Int, isPart: Bool = false,
+                     maxSize: Int = 1 << 20) throws -> (fields: [HeaderField], bodyStart: Int) {
+        var parser = HeaderBlockParser(dropsMboxFromLine: !isPart)
         var block: [UInt8] = []
+        var fed = 0
+        var bodyStart: Int?
         var at = offset
-        var lineStart = 0
-        while at < limit {
-            let chunk = try bytes(at..<min(limit, at + 8192))
-            if chunk.isEmpty { break }
+        while bodyStart == nil {
+            let chunk = at < limit ? try bytes(at..<min(limit, at + 8192)) : []
             block += chunk
             at += chunk.count
-            while let nl = block[lineStart...].firstIndex(of: 0x0A) {
-                let line = block[lineStart..<nl]
-                if line.isEmpty || (line.count == 1 && line.first == 0x0D) {
-                    return (parseHeaderFields(block[0..<lineStart]), offset + nl + 1)
+            fed = block.withUnsafeBufferPointer { b in
+                parser.feedLines(b, fed..<b.count, final: chunk.isEmpty) { line in
+                    switch line.disposition {
+                    case .header: return true
+                    case .endOfHeaders: bodyStart = offset + line.range.upperBound
+                    case .bodyLine: bodyStart = offset + line.range.lowerBound
+                    }
+                    return false
                 }
-                lineStart = nl + 1
             }
-            guard block.count <= maxSize else {
+            if chunk.isEmpty { break }
+            guard bodyStart != nil || block.count <= maxSize else {
                 throw SMIMEError(.badMessage, "header block larger than \(maxSize) bytes", path: name, openSSLErrors: [])
             }
         }
+        parser.finish()
         // No empty line: everything up to the limit is header (a message without a body).
-        return (parseHeaderFields(block[...]), limit)
+        return (parser.block.fields, bodyStart ?? limit)
     }
 }

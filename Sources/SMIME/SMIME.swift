@@ -16,6 +16,9 @@
 /// - RFC 5652 (CMS), RFC 5083 (AuthEnvelopedData), RFC 5084 (AES-GCM in CMS), RFC 3560 (OAEP),
 ///   RFC 4056 (RSASSA-PSS), RFC 5753 (ECDH in CMS), RFC 5035 (ESS signingCertificateV2),
 ///   RFC 1847 (multipart/signed), RFC 2045 (transfer encodings), RFC 9788 (header protection).
+///   The MIME pieces (header parser, Content-Type, delimiter lines, quoted-printable and base64)
+///   are MailMessage's; the canonicaliser only adds reading the file in pieces (pread), so a
+///   message of any size is protected in bounded memory.
 ///
 /// Known divergences:
 /// - OpenSSL 3.0 has no Ed25519 signatures in CMS, no X25519 key agreement (RFC 8418) and no

@@ -17,7 +17,8 @@ import MailMessage
 /// - a field name with an 8-bit octet, or a line that is not a field, is unencodable.
 ///
 /// Fields without 8-bit octets, and fields holding NUL (refused for that, see
-/// `SMTPEnvelope.hasNUL`), are left byte for byte.
+/// `SMTPEnvelope.hasNUL`), are left byte for byte. The fields are read with MailMessage's
+/// header parser (`HeaderBlock.spans`), every line given, also after one that is not a field.
 public enum HeaderDowngrade {
     /// The re-encoded header and what could not be re-encoded.
     public struct Result: Equatable, Sendable {
@@ -56,15 +57,9 @@ public enum HeaderDowngrade {
     public static func downgrade(_ header: [UInt8]) -> Result {
         var result = Result(header: [], unencodable: [])
         result.header.reserveCapacity(header.count + 64)
-        var start = 0
-        while start < header.count {
-            // One field: its first line and the continuation lines (starting with SP or HT).
-            var end = start
-            repeat {
-                end = (header[end...].firstIndex(of: 10) ?? header.count - 1) + 1
-            } while end < header.count && (header[end] == 32 || header[end] == 9)
-            let raw = header[start..<end]
-            switch encodedField(raw) {
+        for span in HeaderBlock.spans(header) {
+            let raw = header[span.range]
+            switch encodedField(raw, span.field) {
             case .unchanged:
                 result.header += raw
             case .encoded(let bytes):
@@ -73,7 +68,6 @@ public enum HeaderDowngrade {
                 result.header += raw
                 if !result.unencodable.contains(name) { result.unencodable.append(name) }
             }
-            start = end
         }
         return result
     }
@@ -99,10 +93,11 @@ public enum HeaderDowngrade {
         case unencodable(String)
     }
 
-    static func encodedField(_ raw: ArraySlice<UInt8>) -> FieldOutcome {
+    /// What becomes of a field (`raw` its lines, `field` as parsed; nil for a line that is not
+    /// part of a field).
+    static func encodedField(_ raw: ArraySlice<UInt8>, _ field: HeaderField?) -> FieldOutcome {
         guard raw.contains(where: { $0 >= 0x80 }), !raw.contains(0) else { return .unchanged }
-        let parsed = HeaderBlock.parse(Array(raw)).block.fields
-        guard parsed.count == 1, let field = parsed.first, HeaderField.isValidName(field.name) else {
+        guard let field else {
             let line = raw.prefix { $0 != 13 && $0 != 10 }
             let name = line.firstIndex(of: 58).map { String(decoding: line[line.startIndex..<$0], as: UTF8.self) }
             return .unencodable(name.map { "a field named \($0)" } ?? "a header line that is not a field")

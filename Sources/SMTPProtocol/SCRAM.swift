@@ -1,3 +1,5 @@
+import MailMessage
+
 /// The client side of SCRAM-SHA-256 (RFC 5802 3 and 5, RFC 7677), without channel binding
 /// (gs2 header `n,,`). Divergence: SASLprep (RFC 4013) is not applied; names and passwords are
 /// used as their UTF-8 bytes, which is exact for ASCII.

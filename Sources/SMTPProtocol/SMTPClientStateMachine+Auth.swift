@@ -1,3 +1,5 @@
+import MailMessage
+
 /// The AUTH exchange (RFC 4954 4, 6).
 extension SMTPClientStateMachine {
     mutating func startAuth() -> SMTPClientAction {

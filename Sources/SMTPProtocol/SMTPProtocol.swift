@@ -13,12 +13,13 @@
 ///   obsolete `AUTH=` form).
 /// - `SASL*`: PLAIN (RFC 4616), LOGIN (draft-murchison-sasl-login), CRAM-MD5 (RFC 2195),
 ///   SCRAM-SHA-256 (RFC 5802, RFC 7677) and XOAUTH2 (Google's profile); crypto is injected
-///   through `SMTPCryptoPrimitives` so this module has no crypto dependency.
+///   through `SMTPCryptoPrimitives` so this module has no crypto dependency; base64 is
+///   MailMessage's `Base64`.
 /// - `DataEncoder`: line-end normalisation and dot-stuffing, streaming, the only place either
 ///   happens (RFC 5321 4.5.2, 2.3.8), and BDAT chunk framing (RFC 3030).
 /// - `EightBitDowngrade`: 8bit to quoted-printable conversion for relays without 8BITMIME
 ///   (RFC 6152 section 3, RFC 2045 6.7), and for lines over 998 octets and for NUL octets
-///   (RFC 2045 2.7, 2.8).
+///   (RFC 2045 2.7, 2.8), over MailMessage's MIME walker and encoders.
 /// - `MessageConversion`: what the client does to a message before DATA and why (8BITMIME
 ///   missing, lines over 998 octets, RFC 5321 4.5.3.1.6, NUL), and the last-resort line breaking.
 /// - `HeaderDowngrade`: raw 8-bit header fields as RFC 2047 encoded words for a relay without

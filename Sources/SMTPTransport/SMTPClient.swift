@@ -1,3 +1,4 @@
+import MailMessage
 import SMTPProtocol
 
 /// An SMTP client for one relay (RFC 5321), usable as a library: connect, send any number of

@@ -56,7 +56,7 @@ final class MIMETests: XCTestCase {
         let png = m.parts[0].parts[1]
         XCTAssertEqual(png.contentType.mediaType, "image/png")
         XCTAssertEqual(png.transferEncoding, "base64")
-        XCTAssertEqual(Base64Text.decode(bytes: Array(bytes[png.bodyRange]), skippingWhiteSpace: true)?.prefix(4), [0x89, 0x50, 0x4E, 0x47])
+        XCTAssertEqual(Base64.decode(bytes: Array(bytes[png.bodyRange]), skippingWhiteSpace: true)?.prefix(4), [0x89, 0x50, 0x4E, 0x47])
         let pdf = ContentDisposition(parsing: m.parts[1].header.first("Content-Disposition")!.rawValue)
         XCTAssertEqual(pdf?.filename, "Bericht für Q3.pdf", "RFC 2231 charset value")
         let csv = ContentDisposition(parsing: m.parts[2].header.first("Content-Disposition")!.rawValue)
@@ -102,7 +102,7 @@ final class MIMETests: XCTestCase {
         let binary = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
         let b64 = Base64LineEncoder.encode(binary)
         XCTAssertTrue(b64.split(separator: 10).allSatisfy { $0.count <= 77 })
-        XCTAssertEqual(Base64Text.decode(bytes: b64, skippingWhiteSpace: true), binary)
+        XCTAssertEqual(Base64.decode(bytes: b64, skippingWhiteSpace: true), binary)
     }
 
     /// What the generator writes is read back by Python's email package: the tree, each

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import MailMessage
 import PeerTestSupport
 @testable import SMIME
 

@@ -3,6 +3,7 @@ import XCTest
 import PeerTestSupport
 @testable import SMIME
 import CMailShim
+import MailMessage
 
 /// RFC 8551 3.1 canonicalisation: golden outputs of the planner and encoders.
 final class CanonicalisationTests: XCTestCase {
@@ -80,12 +81,24 @@ final class CanonicalisationTests: XCTestCase {
         XCTAssertEqual(decoded.out, text)
     }
 
+    /// Headers are read with MailMessage's parser: a message's mbox `From ` line is not a
+    /// field (it went into the outer header), and in a part a first line `From ...` is body,
+    /// encoded like any `From ` line (it stayed a header line, which an mbox would mangle).
+    func testFromLinesAreNotHeaderFields() throws {
+        let dir = TempDir()
+        let file = try InputFile(path: dir.write("m.eml", "From alice@x Mon Jan  1 10:00:00 2024\nSubject: s\n\nbody\n"))
+        XCTAssertEqual(try file.headerBlock(at: 0, limit: file.size).fields.map(\.name), ["Subject"])
+        let out = try canonical("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nFrom x\r\n--b--\r\n")
+        XCTAssertFalse(out.contains("\nFrom "), out)
+        XCTAssertTrue(out.contains("--b\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=46rom x\r\n--b--"), out)
+    }
+
     func testHeaderProtectionSignedOnlyMarksClear() throws {
-        let fields = parseHeaderFields(ArraySlice(Array("From: a@x\r\nSubject: s\r\nReceived: by relay\r\n".utf8)))
+        let fields = HeaderBlock.parse(Array("From: a@x\r\nSubject: s\r\nReceived: by relay\r\n".utf8)).block.fields
         let hp = ProtectedHeaders(protecting: fields, encrypting: false)
         XCTAssertEqual(hp.outer.map(\.value), ["a@x", "s", "by relay"])
-        let inner = hp.entityFields([HeaderField(name: "Content-Type", value: "text/plain")])
-        XCTAssertEqual(inner.map { String(decoding: $0.raw, as: UTF8.self) },
+        let inner = hp.entityFields([try HeaderField(name: "Content-Type", value: "text/plain")])
+        XCTAssertEqual(inner.map { String(decoding: $0.wireBytes, as: UTF8.self) },
                        ["From: a@x\r\n", "Subject: s\r\n",
                         "Content-Type: text/plain; hp=\"clear\"; protected-headers=\"v1\"\r\n"])
     }

@@ -1,4 +1,5 @@
 import XCTest
+import MailMessage
 @testable import SMTPProtocol
 
 final class EightBitDowngradeTests: XCTestCase {
@@ -54,6 +55,30 @@ final class EightBitDowngradeTests: XCTestCase {
         XCTAssertTrue(out.contains("Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nw78=\r\n--b1\r\n"), out)
         XCTAssertTrue(out.contains("--b1\r\nContent-Type: text/plain\r\n\r\nplain ascii\r\n--b1--\r\nepilogue\r\n"), out)
         XCTAssertTrue(out.contains("preamble\r\n--b1\r\n"))
+        XCTAssertTrue(out.hasPrefix("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\npreamble\r\n"),
+                      "the blank line after the multipart's header stays (it was dropped, making the body header lines): \(out)")
+    }
+
+    /// An encapsulated message keeps its own header block, blank line included; only its
+    /// 8-bit body is encoded.
+    func testEncapsulatedMessage() throws {
+        let m = "MIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\ncafé\r\n"
+        XCTAssertEqual(try XCTUnwrap(convert(m)), "MIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n"
+                       + "Content-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9\r\n")
+    }
+
+    /// A part of multipart/digest without Content-Type is a message (RFC 2046 5.1.5): its
+    /// header stays a header, its body is encoded (it was encoded whole, as text).
+    func testDigestPartIsAMessage() throws {
+        let m = "MIME-Version: 1.0\r\nContent-Type: multipart/digest; boundary=d\r\n\r\n--d\r\n\r\nSubject: first\r\n\r\nGrüße\r\n--d--\r\n"
+        let out = try XCTUnwrap(convert(m))
+        XCTAssertTrue(out.contains("--d\r\n\r\nSubject: first\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nGr=C3=BC=C3=9Fe\r\n--d--"), out)
+    }
+
+    /// A multipart whose boundary never occurs cannot be converted: refused, not sent as 7bit
+    /// with its 8-bit octets (it was returned unchanged, and announced 7bit).
+    func testMultipartWithoutItsBoundaryIsRefused() {
+        XCTAssertNil(convert("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=nowhere\r\n\r\n--elsewhere\r\n\r\ncafé\r\n"))
     }
 
     func testAlreadyEncodedWith8BitIsRefused() {
@@ -63,10 +88,10 @@ final class EightBitDowngradeTests: XCTestCase {
 
     func testQuotedPrintableLineLength() {
         let long = String(repeating: "é", count: 60) + "\r\n"
-        let out = String(decoding: QuotedPrintable.encode(Array(long.utf8)), as: UTF8.self)
+        let out = String(decoding: QuotedPrintableEncoder.encode(Array(long.utf8), protectingLineStarts: false), as: UTF8.self)
         for line in out.components(separatedBy: "\r\n") { XCTAssertLessThanOrEqual(line.count, 76, line) }
         // Decoding the soft breaks gives the original back.
         XCTAssertEqual(out.replacingOccurrences(of: "=\r\n", with: "").utf8.count, 60 * 6 + 2)
-        XCTAssertEqual(String(decoding: QuotedPrintable.encode(Array("a\tb\t\r\n".utf8)), as: UTF8.self), "a\tb=09\r\n")
+        XCTAssertEqual(String(decoding: QuotedPrintableEncoder.encode(Array("a\tb\t\r\n".utf8), protectingLineStarts: false), as: UTF8.self), "a\tb=09\r\n")
     }
 }

@@ -79,6 +79,17 @@ final class HeaderDowngradeTests: XCTestCase {
         XCTAssertEqual(encode("Subject: ascii only\r\n\r\n"), "Subject: ascii only\r\n\r\n")
     }
 
+    /// Every line given is looked at, also after one that is not a field (which would end the
+    /// header block for a reader): no 8-bit octet is passed over, and what is not encoded keeps
+    /// its bytes, bare LF included.
+    func testLinesAfterALineThatIsNotAFieldAreStillEncoded() {
+        let raw: [UInt8] = Array("To: a@example.net\nnot a field, caf".utf8) + [0xE9] + Array("\nSubject: café\n\n".utf8)
+        let r = downgrade(raw)
+        XCTAssertEqual(r.unencodable, ["a header line that is not a field"])
+        XCTAssertEqual(r.header, Array("To: a@example.net\nnot a field, caf".utf8) + [0xE9]
+                       + Array("\nSubject: =?UTF-8?B?Y2Fmw6k=?=\r\n\n".utf8))
+    }
+
     func testHeaderHasEightBit() {
         XCTAssertTrue(HeaderDowngrade.headerHasEightBit(Array("Subject: é\r\n\r\nbody\r\n".utf8)))
         XCTAssertFalse(HeaderDowngrade.headerHasEightBit(Array("Subject: e\r\n\r\nbödy\r\n".utf8)), "the body is not the header")

@@ -1,4 +1,5 @@
 import XCTest
+import MailMessage
 @testable import SMTPProtocol
 
 final class SMTPCommandTests: XCTestCase {

@@ -1,4 +1,5 @@
 import XCTest
+import MailMessage
 @testable import SMTPProtocol
 
 /// Transcript tests for the session part of the state machine (greeting, EHLO/HELO,

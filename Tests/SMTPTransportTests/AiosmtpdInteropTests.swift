@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import PeerTestSupport
+import MailMessage
 import SMTPProtocol
 @testable import SMTPTransport
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import MailMessage
 import SMTPProtocol
 import SMTPTestSupport
 @testable import SMTPTransport

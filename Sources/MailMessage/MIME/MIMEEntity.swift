@@ -42,8 +42,13 @@ public struct MIMEEntity: Sendable {
         bytes.withUnsafeBufferPointer { parse($0, range: range ?? 0..<bytes.count, depth: 0, defaultType: .defaultText) }
     }
 
-    static func parse(_ b: UnsafeBufferPointer<UInt8>, range: Range<Int>, depth: Int, defaultType: ContentType) -> MIMEEntity {
-        let (header, headerRange, bodyStart) = parseHeader(b, range)
+    /// - Parameters:
+    ///   - defaultType: the Content-Type when the entity gives none (RFC 2046 5.1.5).
+    ///   - isPart: a multipart's part: a first line `From ...` is body, not an mbox separator.
+    static func parse(_ b: UnsafeBufferPointer<UInt8>, range: Range<Int>, depth: Int, defaultType: ContentType,
+                      isPart: Bool = false) -> MIMEEntity {
+        let parsed = HeaderBlock.parse(b, range, parser: HeaderBlockParser(dropsMboxFromLine: !isPart))
+        let (header, headerRange, bodyStart) = (parsed.block, range.lowerBound..<parsed.headerEnd, parsed.bodyStart)
         let type = header.first("Content-Type").flatMap { ContentType(parsing: $0.rawValue) } ?? defaultType
         let cte = header.first("Content-Transfer-Encoding").map { asciiLowercased(String(decoding: $0.unfoldedValue, as: UTF8.self)) } ?? "7bit"
         var entity = MIMEEntity(header: header, headerRange: headerRange, bodyRange: bodyStart..<range.upperBound,
@@ -65,32 +70,6 @@ public struct MIMEEntity: Sendable {
         return entity
     }
 
-    /// The header block at the start of `range`: fields, their range, and where the body
-    /// starts (after the blank line; at the first line that is not a field when none comes).
-    static func parseHeader(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> (HeaderBlock, Range<Int>, Int) {
-        var parser = HeaderBlockParser()
-        var offset = range.lowerBound
-        while offset < range.upperBound {
-            var end = offset
-            while end < range.upperBound, b[end] != 10 { end += 1 }
-            let next = min(end + 1, range.upperBound)
-            var lineEnd = end
-            while lineEnd > offset, b[lineEnd - 1] == 13 { lineEnd -= 1 }
-            switch parser.feed(UnsafeBufferPointer(rebasing: b[offset..<lineEnd])) {
-            case .header:
-                offset = next
-            case .endOfHeaders:
-                parser.finish()
-                return (parser.block, range.lowerBound..<offset, next)
-            case .bodyLine:
-                parser.finish()
-                return (parser.block, range.lowerBound..<offset, offset)
-            }
-        }
-        parser.finish()
-        return (parser.block, range.lowerBound..<range.upperBound, range.upperBound)
-    }
-
     /// Splits the body at `--boundary` lines (RFC 2046 5.1.1): each part runs from the line
     /// after a delimiter to the line end before the next; `--boundary--` closes.
     private mutating func splitMultipart(_ b: UnsafeBufferPointer<UInt8>, boundary: [UInt8], depth: Int) {
@@ -107,13 +86,13 @@ public struct MIMEEntity: Sendable {
         }
         func add(_ start: Int, _ delimiterLine: Int) {
             let end = lineEndBefore(delimiterLine, notBefore: start)
-            parts.append(Self.parse(b, range: start..<end, depth: depth + 1, defaultType: childDefault))
+            parts.append(Self.parse(b, range: start..<end, depth: depth + 1, defaultType: childDefault, isPart: true))
         }
         while lineStart < bodyRange.upperBound {
             var lineEnd = lineStart
             while lineEnd < bodyRange.upperBound, b[lineEnd] != 10 { lineEnd += 1 }
             let next = min(lineEnd + 1, bodyRange.upperBound)
-            if let kind = Self.delimiter(b, lineStart..<lineEnd, boundary) {
+            if let kind = Self.delimiter(UnsafeBufferPointer(rebasing: b[lineStart..<lineEnd]), boundary: boundary) {
                 let from: Int
                 if let start = partStart {
                     add(start, lineStart)
@@ -136,30 +115,33 @@ public struct MIMEEntity: Sendable {
         }
         if let start = partStart {
             // Not closed: the last part runs to the end, its final line end included.
-            parts.append(Self.parse(b, range: start..<bodyRange.upperBound, depth: depth + 1, defaultType: childDefault))
+            parts.append(Self.parse(b, range: start..<bodyRange.upperBound, depth: depth + 1, defaultType: childDefault, isPart: true))
         }
         if !closed { defects.append(.multipartNotClosed) }
         if parts.isEmpty { defects.append(.multipartWithoutParts) }
     }
 
-    enum Delimiter { case part, close }
+    /// What a delimiter line is (RFC 2046 5.1.1).
+    public enum Delimiter: Sendable { case part, close }
 
-    /// Whether the line is `--boundary` or `--boundary--`, trailing white space allowed.
-    static func delimiter(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, _ boundary: [UInt8]) -> Delimiter? {
+    /// Whether `line` (without its LF) is `--boundary` or `--boundary--`, trailing white space
+    /// (and CR) allowed: the one recognition of delimiter lines, for this walker and for the
+    /// S/MIME canonicaliser, which scans files.
+    public static func delimiter(_ line: UnsafeBufferPointer<UInt8>, boundary: [UInt8]) -> Delimiter? {
         let n = boundary.count
-        guard line.count >= n + 2, b[line.lowerBound] == 45, b[line.lowerBound + 1] == 45 else { return nil }
-        for k in 0..<n where b[line.lowerBound + 2 + k] != boundary[k] { return nil }
-        var i = line.lowerBound + 2 + n
+        guard line.count >= n + 2, line[0] == 45, line[1] == 45 else { return nil }
+        for k in 0..<n where line[2 + k] != boundary[k] { return nil }
+        var i = 2 + n
         var kind = Delimiter.part
-        if i + 1 < line.upperBound, b[i] == 45, b[i + 1] == 45 { kind = .close; i += 2 }
-        while i < line.upperBound, b[i] == 32 || b[i] == 9 || b[i] == 13 { i += 1 }
-        return i == line.upperBound ? kind : nil
+        if i + 1 < line.count, line[i] == 45, line[i + 1] == 45 { kind = .close; i += 2 }
+        while i < line.count, line[i] == 32 || line[i] == 9 || line[i] == 13 { i += 1 }
+        return i == line.count ? kind : nil
     }
 
-    /// The entity written back: its header from the parsed fields, then the body; a
-    /// multipart's preamble, delimiters and epilogue from their ranges and each part written
-    /// back the same way. For a message with CRLF line ends this gives back the same bytes
-    /// (the parse loses nothing); a rewriter (`replacingLeaves`) builds on it.
+    /// The entity written back: its header block (with the blank line after it) as it came,
+    /// then the body; a multipart's preamble, delimiters and epilogue from their ranges and
+    /// each part written back the same way. This gives back the same bytes (the parse loses
+    /// nothing); a rewriter (`replacingLeaves`) builds on it.
     public func serialized(from bytes: [UInt8]) -> [UInt8] {
         replacingLeaves(in: bytes) { _ in nil }
     }
@@ -174,8 +156,7 @@ public struct MIMEEntity: Sendable {
 
     private func write(_ bytes: [UInt8], _ replace: (MIMEEntity) -> [UInt8]?, into out: inout [UInt8]) {
         if isLeaf, let new = replace(self) { out += new; return }
-        out += header.wireBytes
-        if bodyRange.lowerBound > headerRange.upperBound { out += [13, 10] }  // the blank line
+        out += bytes[headerRange.lowerBound..<bodyRange.lowerBound]  // the header and the blank line
         if contentType.isMultipart, !parts.isEmpty || !delimiters.isEmpty {
             if let p = preamble { out += bytes[p] }
             for (k, part) in parts.enumerated() {

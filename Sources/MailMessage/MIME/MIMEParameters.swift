@@ -116,8 +116,8 @@ public struct MIMEParameterizedValue: Equatable, Sendable {
         var out: [UInt8] = []
         var i = v.startIndex
         while i < v.endIndex {
-            if v[i] == 37, i + 2 < v.endIndex, let hi = QuotedPrintableDecoder.hexValue(v[i + 1]),
-               let lo = QuotedPrintableDecoder.hexValue(v[i + 2]) {
+            if v[i] == 37, i + 2 < v.endIndex, let hi = Hex.value(v[i + 1]),
+               let lo = Hex.value(v[i + 2]) {
                 out.append(hi << 4 | lo)
                 i += 3
             } else {

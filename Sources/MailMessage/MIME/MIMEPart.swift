@@ -151,50 +151,44 @@ public struct MIMEGenerator {
     /// belongs to the delimiter, RFC 2046 5.1.1, and the caller writes it).
     private func encode(_ feed: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void, _ encoding: TransferEncoding,
                         out: inout [UInt8], sink: ([UInt8]) throws -> Void) throws {
-        try withoutActuallyEscaping(sink) { sink in
-            let o = Output(out, sink)
-            defer { out = o.bytes }
-            switch encoding {
-            case .base64:
-                var e = Base64LineEncoder()
-                try feed { chunk in e.encode(chunk, into: &o.bytes); try o.flushIfBig() }
-                e.finish(into: &o.bytes)
-                o.dropFinalLineEnd()
-            case .quotedPrintable:
-                var e = QuotedPrintableEncoder(binary: false, protectingLineStarts: true)
-                try feed { chunk in e.encode(chunk, into: &o.bytes); try o.flushIfBig() }
-                e.finish(into: &o.bytes)  // a final line break of the text is kept
-            case .sevenBit, .eightBit, .binary:
-                // Line ends made CRLF; the rest as given.
-                var lastWasCR = false
-                var pendingLF = false
-                try feed { chunk in
-                    for b in chunk {
-                        if pendingLF { o.bytes += [13, 10]; pendingLF = false }
-                        if b == 10 {
-                            if lastWasCR { o.bytes.removeLast() }
-                            pendingLF = true
-                            lastWasCR = false
-                            continue
-                        }
-                        o.bytes.append(b)
-                        lastWasCR = b == 13
-                    }
-                    try o.flushIfBig()
-                }
-                if pendingLF { o.bytes += [13, 10] }
-            }
+        switch encoding {
+        case .base64:
+            var e = Base64LineEncoder()
+            try run(&e, feed, out: &out, sink: sink)
+            if out.suffix(2) == [13, 10] { out.removeLast(2) }
+        case .quotedPrintable:
+            var e = QuotedPrintableEncoder(binary: false, protectingLineStarts: true)
+            try run(&e, feed, out: &out, sink: sink)  // a final line break of the text is kept
+        case .sevenBit, .eightBit, .binary:
+            var e = CRLFLineEnds()  // line ends made CRLF; the rest as given
+            try run(&e, feed, out: &out, sink: sink)
         }
     }
 
-    /// Bytes on their way to the sink, flushed in pieces of about 64 KiB.
+    /// Runs `encoder` over what `feed` hands over, passing `out` to `sink` in pieces of about
+    /// 64 KiB; the last two bytes stay in `out`, so that a final line end can still be dropped.
+    private func run<E: BodyEncoder>(_ encoder: inout E, _ feed: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void,
+                                     out: inout [UInt8], sink: ([UInt8]) throws -> Void) throws {
+        try withoutActuallyEscaping(sink) { sink in
+            let o = Output(out, sink)
+            defer { out = o.bytes }
+            try feed { chunk in
+                encoder.encode(chunk, into: &o.bytes)
+                try o.flushIfBig()
+            }
+            encoder.finish(into: &o.bytes)
+        }
+    }
+
+    /// Bytes on their way to the sink.
     private final class Output {
         var bytes: [UInt8]
         let sink: ([UInt8]) throws -> Void
         init(_ bytes: [UInt8], _ sink: @escaping ([UInt8]) throws -> Void) { self.bytes = bytes; self.sink = sink }
         func flushIfBig() throws {
-            if bytes.count >= 1 << 16 { try sink(bytes); bytes.removeAll(keepingCapacity: true) }
+            guard bytes.count >= 1 << 16 else { return }
+            try sink(Array(bytes.dropLast(2)))
+            bytes.removeFirst(bytes.count - 2)
         }
-        func dropFinalLineEnd() { if bytes.suffix(2) == [13, 10] { bytes.removeLast(2) } }
     }
 }

@@ -10,17 +10,30 @@
 /// too, so no line of the result starts with `From ` or is a lone `.` (RFC 8551 3.1.4,
 /// RFC 3676 4.4): the text survives mbox storage and gateways unchanged, which a signature
 /// over it needs.
-public struct QuotedPrintableEncoder {
-    static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+///
+/// `reprotecting()` takes a body that is quoted-printable already and makes it safe in the
+/// same way without decoding it (RFC 8551 3.1.4, before signing): an 8-bit octet, a bare CR,
+/// an `F` or `.` beginning a line and a space or tab ending one become `=XX`; the rest, its
+/// `=XX` and soft breaks included, is kept, and lines are not broken again.
+public struct QuotedPrintableEncoder: BodyEncoder {
     private var line: [UInt8] = []
     private var pendingCR = false
     private let binary: Bool
     private let protectingLineStarts: Bool
+    /// The input is quoted-printable already (`reprotecting()`).
+    private var inputIsEncoded = false
 
     public init(binary: Bool = false, protectingLineStarts: Bool = true) {
         self.binary = binary
         self.protectingLineStarts = protectingLineStarts
         line.reserveCapacity(80)
+    }
+
+    /// An encoder for a body that is quoted-printable already (see above).
+    public static func reprotecting() -> QuotedPrintableEncoder {
+        var e = QuotedPrintableEncoder(binary: false, protectingLineStarts: true)
+        e.inputIsEncoded = true
+        return e
     }
 
     /// Encodes `chunk`, appending finished lines to `out`.
@@ -36,11 +49,6 @@ public struct QuotedPrintableEncoder {
             if byte == 10 { hardBreak(into: &out); continue }
             put(byte, into: &out)
         }
-    }
-
-    /// Encodes `chunk` (an array), as `encode(_:into:)`.
-    public mutating func encode(_ chunk: [UInt8], into out: inout [UInt8]) {
-        chunk.withUnsafeBytes { encode($0, into: &out) }
     }
 
     /// Ends the input. The last line gets no line break unless the input ended with one.
@@ -59,15 +67,19 @@ public struct QuotedPrintableEncoder {
     }
 
     private mutating func put(_ byte: UInt8, into out: inout [UInt8]) {
-        let plain = (byte >= 33 && byte <= 126 && byte != 61) || byte == 32 || byte == 9
-        let encode = !plain || (protectingLineStarts && line.isEmpty && (byte == 70 || byte == 46))
-        let width = encode ? 3 : 1
-        if line.count + width > 75 { softBreak(into: &out) }
-        if encode {
-            line += [61, Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 15)]]
-        } else {
-            line.append(byte)
+        let lineStart = protectingLineStarts && line.isEmpty && (byte == 70 || byte == 46)
+        if inputIsEncoded {
+            if byte >= 0x80 || byte == 13 || lineStart { appendEncoded(byte) } else { line.append(byte) }
+            return
         }
+        let plain = (byte >= 33 && byte <= 126 && byte != 61) || byte == 32 || byte == 9
+        let encode = !plain || lineStart
+        if line.count + (encode ? 3 : 1) > 75 { softBreak(into: &out) }
+        if encode { appendEncoded(byte) } else { line.append(byte) }
+    }
+
+    private mutating func appendEncoded(_ byte: UInt8) {
+        line += [61, Hex.upperDigits[Int(byte >> 4)], Hex.upperDigits[Int(byte & 15)]]
     }
 
     private mutating func softBreak(into out: inout [UInt8]) {
@@ -85,8 +97,8 @@ public struct QuotedPrintableEncoder {
     private mutating func flushLine(into out: inout [UInt8]) {
         if let last = line.last, last == 32 || last == 9 {
             line.removeLast()
-            if line.count + 3 > 75 { softBreak(into: &out) }
-            line += [61, Self.hexDigits[Int(last >> 4)], Self.hexDigits[Int(last & 15)]]
+            if !inputIsEncoded, line.count + 3 > 75 { softBreak(into: &out) }
+            appendEncoded(last)
         }
         out += line
         line.removeAll(keepingCapacity: true)
@@ -114,7 +126,7 @@ public enum QuotedPrintableDecoder {
                 let c = b[i]
                 if c == 61 {
                     if i + 1 == contentEnd { soft = true; break }
-                    if i + 2 < contentEnd, let hi = hexValue(b[i + 1]), let lo = hexValue(b[i + 2]) {
+                    if i + 2 < contentEnd, let hi = Hex.value(b[i + 1]), let lo = Hex.value(b[i + 2]) {
                         out.append(hi << 4 | lo)
                         i += 3
                         continue
@@ -128,14 +140,5 @@ public enum QuotedPrintableDecoder {
             lineStart = end + 1
         }
         return out
-    }
-
-    static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 48...57: return c - 48
-        case 65...70: return c - 55
-        case 97...102: return c - 87
-        default: return nil
-        }
     }
 }

@@ -1,7 +1,7 @@
 /// Base64 (RFC 4648 4): the one codec of the package, for SASL (RFC 4954 4), MIME bodies
 /// (RFC 2045 6.8, with `Base64LineEncoder`), encoded words (RFC 2047 4.1) and HTTP proxy
 /// credentials.
-public enum Base64Text {
+public enum Base64 {
     static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     private static let reverse: [Int8] = {
         var table = [Int8](repeating: -1, count: 256)
@@ -75,7 +75,7 @@ public enum Base64Text {
 /// Streaming base64 for MIME bodies (RFC 2045 6.8): lines of 76 characters, each ended by
 /// CRLF, the last one included. Feed any number of chunks, then `finish`; memory stays at
 /// one line whatever the size of the input.
-public struct Base64LineEncoder {
+public struct Base64LineEncoder: BodyEncoder {
     /// Input bytes per output line (76 characters).
     static let lineInput = 57
     private var carry: [UInt8] = []
@@ -101,11 +101,6 @@ public struct Base64LineEncoder {
         carry += chunk[index...]
     }
 
-    /// Encodes `chunk` (an array), as `encode(_:into:)`.
-    public mutating func encode(_ chunk: [UInt8], into out: inout [UInt8]) {
-        chunk.withUnsafeBytes { encode($0, into: &out) }
-    }
-
     /// Ends the input: the last, shorter line (if any) with its padding and CRLF.
     public mutating func finish(into out: inout [UInt8]) {
         guard !carry.isEmpty else { return }
@@ -123,7 +118,7 @@ public struct Base64LineEncoder {
     }
 
     private static func line(_ input: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-        Base64Text.append(input, to: &out)
+        Base64.append(input, to: &out)
         out.append(13); out.append(10)
     }
 }
