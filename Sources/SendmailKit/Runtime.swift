@@ -29,6 +29,11 @@ public struct Runtime: Sendable {
     public var log: MailLog
     /// Who may own the files this run reads as secrets or runs (`FileTrust.forRun`).
     public var trust: FileTrust
+    /// The time (queue ids, Date, Received, retry times): the real clock unless a test or an
+    /// application injects another.
+    public var clock: @Sendable () -> Clock = { Clock.now() }
+    /// Random bits of queue ids.
+    public var random: @Sendable () -> UInt64 = { UInt64.random(in: 0...UInt64.max) }
 
     /// Loads the config from `-C`, else `SEALMAIL_CONFIG`, else the default path. A config
     /// chosen by a caller who is not root makes the binary drop its set-group-ID privilege

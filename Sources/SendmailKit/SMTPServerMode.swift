@@ -109,14 +109,15 @@ struct SMTPServerMode {
         guard ended else { return nil }
         if let failure { return ExitCodes.smtpReply(for: ExitCodes.code(for: failure)) + " " + failure.description }
         lseek(fd, 0, SEEK_SET)
-        var o = options
-        o.mode = .deliver
-        o.extractRecipients = false
-        o.ignoreDots = true
-        o.sender = sender
-        o.recipients = recipients
+        // The transaction's envelope, the data already framed (dot-unstuffed); the DSN and
+        // body parameters of the command line still apply.
+        var request = SubmissionRequest(options)
+        request.sender = sender
+        request.recipients = recipients
+        request.extractRecipients = false
+        request.ignoreDots = true
         do {
-            let outcome = try Submission.submit(o, runtime: rt, inputFD: fd)
+            let outcome = try Submission.submit(request, runtime: rt, inputFD: fd)
             queued += outcome.ids
             return "250 2.0.0 Ok: queued as \(outcome.envelope.id)"
         } catch {

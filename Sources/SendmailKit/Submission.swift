@@ -22,7 +22,14 @@ public enum Submission {
         public var ids: [String] { copies.map(\.id) }
     }
 
+    /// Submits what sendmail's command line asks for, reading the message from `inputFD`.
     public static func submit(_ options: SendmailOptions, runtime rt: Runtime, inputFD: Int32 = 0) throws -> Outcome {
+        try submit(SubmissionRequest(options), runtime: rt, inputFD: inputFD)
+    }
+
+    /// Submits one message read from `inputFD` (any line ends; a lone `.` ends it unless
+    /// `request.ignoreDots`). Clock, identity, config and queue come from `rt`.
+    public static func submit(_ options: SubmissionRequest, runtime rt: Runtime, inputFD: Int32 = 0) throws -> Outcome {
         // Before anything is read: a signal from now on exits 75 (nothing queued) or, once
         // the message is committed, 0; never kills the submission outright.
         SignalCleanup.arm()
@@ -31,12 +38,9 @@ public enum Submission {
         if !options.extractRecipients && options.recipients.isEmpty {
             throw SubmissionError(.usage, "no recipients: give addresses as arguments or use -t")
         }
-        let clock = Clock.now()
-        let id = QueueID.make(microseconds: clock.microseconds, random: UInt64.random(in: 0...UInt64.max))
-        let name: String? = {
-            if let n = getenv("NAME"), n.pointee != 0 { return String(cString: n) }
-            return rt.identity.gecosName
-        }()
+        let clock = rt.clock()
+        let id = QueueID.make(microseconds: clock.microseconds, random: rt.random())
+        let name = options.defaultName ?? rt.identity.gecosName
         let context = SubmissionContext(qualifier: rt.qualifier, hostname: rt.hostname, user: rt.identity.user,
                                         uid: rt.identity.uid, fullName: name, epochSeconds: clock.epochSeconds,
                                         utcOffset: clock.utcOffset, queueID: id)
@@ -100,7 +104,7 @@ public enum Submission {
 
     /// The usual path: one queue file, the body streamed straight into it.
     static func writeSingle(_ envelope: QueuedEnvelope, header: HeaderBlock, input: MessageInput,
-                            options: SendmailOptions, runtime rt: Runtime) throws -> QueuedEnvelope {
+                            options: SubmissionRequest, runtime rt: Runtime) throws -> QueuedEnvelope {
         SignalCleanup.track(QueueWriter.temporaryPath(of: envelope.id, in: rt.spool))
         let writer = try QueueWriter(spool: rt.spool, envelope: envelope)
         do {
@@ -125,7 +129,7 @@ public enum Submission {
     /// with the signals held back): a failure anywhere, the last link included, queues none.
     /// Returns the committed envelopes, in the order of `copies`.
     static func writeCopies(_ copies: [PlannedCopy], envelope: QueuedEnvelope, header: HeaderBlock, input: MessageInput,
-                            options: SendmailOptions, runtime rt: Runtime) throws -> [QueuedEnvelope] {
+                            options: SubmissionRequest, runtime rt: Runtime) throws -> [QueuedEnvelope] {
         let scratch = rt.spool.tmpDir + "/" + envelope.id + ".in"
         SignalCleanup.track(scratch)
         let fd = open(scratch, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -149,8 +153,7 @@ public enum Submission {
         for (n, copy) in copies.enumerated() {
             var e = envelope
             if n > 0 {
-                let c = Clock.now()
-                e.id = QueueID.make(microseconds: c.microseconds, random: UInt64.random(in: 0...UInt64.max))
+                e.id = QueueID.make(microseconds: rt.clock().microseconds, random: rt.random())
             }
             let wanted = Set(copy.recipients)
             e.recipients = envelope.recipients.filter { wanted.contains($0.address) }
@@ -209,7 +212,7 @@ public enum Submission {
     }
 
     /// Body type and flags from what the input held.
-    static func summarize(_ e: inout QueuedEnvelope, input: MessageInput, header: HeaderBlock, options: SendmailOptions) {
+    static func summarize(_ e: inout QueuedEnvelope, input: MessageInput, header: HeaderBlock, options: SubmissionRequest) {
         let defects = input.header.defects
         let headerEightBit = defects.contains { if case .eightBitHeader = $0 { return true } else { return false } }
         let headerNUL = header.fields.contains { $0.rawValue.contains(0) }  // NULs are cut from fields: none left

@@ -26,7 +26,7 @@ final class SubmissionSummaryTests: XCTestCase {
             let header = SubmissionRules.finalHeader(message.header.block, sender: "a@example.com",
                                                      fullNameOption: nil, context: context)
             var e = QueuedEnvelope(id: "x", arrivalMicros: 0, sender: "a@example.com", recipients: [], uid: 0, user: "root")
-            Submission.summarize(&e, input: message, header: header, options: SendmailOptions())
+            Submission.summarize(&e, input: message, header: header, options: SubmissionRequest())
             return e
         }
         let utf8 = try summary("To: utf8@example.net\nSubject: café über 日本\n\nbody\n")
