@@ -89,6 +89,27 @@ enum RecordText {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The encoding of `s`, at most `limit` bytes: when it is longer, its head (cut at a
+    /// character boundary) followed by `...`.
+    static func encode(_ s: String, limit: Int) -> String {
+        let full = encode(s)
+        guard full.utf8.count > limit else { return full }
+        let room = max(0, limit - 3)
+        var out: [UInt8] = []
+        var characterStart = 0
+        var cutInCharacter = false
+        for b in s.utf8 {
+            let continuation = b & 0xC0 == 0x80
+            if !continuation { characterStart = out.count }
+            let escaped = b <= 32 || b == 37 || b >= 127
+            if out.count + (escaped ? 3 : 1) > room { cutInCharacter = continuation; break }
+            if escaped { out += [37, hex(b >> 4), hex(b & 15)] } else { out.append(b) }
+        }
+        if cutInCharacter { out.removeSubrange(characterStart...) }
+        if limit >= 3 { out += [46, 46, 46] }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     static func decode<S: StringProtocol>(_ s: S) -> String {
         decode(bytes: Array(s.utf8)[...])
     }

@@ -27,9 +27,10 @@ public final class QueueWriter {
         self.spool = spool
         self.envelope = envelope
         temporaryPath = spool.tmpDir + "/" + envelope.id
-        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
-        guard fd >= 0 else {
-            throw QueueError.system("cannot create queue file", path: temporaryPath, errno: errno, creating: true)
+        do {
+            fd = try spool.createNew(.tmp, envelope.id, flags: O_WRONLY, mode: 0o640)
+        } catch let e as QueueError {
+            throw QueueError(e.code == .unsafe ? .cannotCreate : e.code, "cannot create queue file: \(e.message)", errno: e.errno)
         }
         _ = flock(fd, LOCK_EX | LOCK_NB)
         let (record, offset) = EnvelopeRecord.encode(envelope)
@@ -108,7 +109,7 @@ public final class QueueWriter {
             throw QueueError.system("cannot fsync", path: temporaryPath, errno: e)
         }
         let target = spool.messagePath(envelope.id)
-        if renameNoReplace(temporaryPath, target) != 0 {
+        if renameNoReplace(envelope.id, in: spool) != 0 {
             let e = errno
             abort()
             throw QueueError.system("cannot commit queue file", path: target, errno: e, creating: true)
@@ -116,7 +117,7 @@ public final class QueueWriter {
         close(fd)
         fd = -1
         finished = true
-        try fsyncDirectory(spool.messagesDir)
+        try spool.syncFolder(.messages)
         return envelope
     }
 
@@ -124,18 +125,24 @@ public final class QueueWriter {
     public func abort() {
         guard !finished else { return }
         finished = true
-        unlink(temporaryPath)
+        spool.removeName(.tmp, envelope.id)
         if fd >= 0 { close(fd); fd = -1 }
     }
 
     deinit { abort() }
 }
 
-/// Moves `from` to `to`, failing with EEXIST instead of replacing an existing `to`:
-/// link(2) is atomic and never replaces, and the folder's fsync that follows makes the new
-/// name durable. The leftover tmp name is removed; if a crash leaves it, the sweep does.
-func renameNoReplace(_ from: String, _ to: String) -> Int32 {
-    if link(from, to) != 0 { return -1 }
-    unlink(from)
+/// Moves `tmp/NAME` to `messages/NAME`, failing with EEXIST instead of replacing an existing
+/// message: linkat(2) is atomic and never replaces, and the folder's fsync that follows makes
+/// the new name durable. Both names are relative to the spool's held folder descriptors, so
+/// neither folder can be redirected by a symbolic link. The leftover tmp name is removed; if a
+/// crash leaves it, the next lock of the message (or the sweep) does.
+func renameNoReplace(_ name: String, in spool: Spool) -> Int32 {
+    guard let tmp = try? spool.folders.fd(.tmp), let messages = try? spool.folders.fd(.messages) else {
+        errno = EBADF
+        return -1
+    }
+    if linkat(tmp, name, messages, name, 0) != 0 { return -1 }
+    unlinkat(tmp, name, 0)
     return 0
 }

@@ -68,10 +68,8 @@ struct SMTPServerMode {
 
     /// Reads DATA (dot-unstuffed) into an anonymous file and submits it.
     private mutating func receive(sender: String, recipients: [String], queued: inout [String]) -> String {
-        let path = rt.spool.tmpDir + "/bs-\(getpid())-\(queued.count)"
         try? rt.spool.prepare()
-        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if fd >= 0 { unlink(path) }
+        let fd = (try? rt.spool.scratchFile("bs-\(getpid())-\(queued.count)")) ?? -1
         defer { if fd >= 0 { close(fd) } }
         var ok = fd >= 0
         while let raw = input.readLine(limit: 1 << 20) {

@@ -43,6 +43,7 @@ public enum ExitCodes {
             case .notFound: return .noInput
             case .corrupt: return .software
             case .locked: return .tempFail
+            case .unsafe: return .software
             }
         case let e as PolicyRefused:
             return e.exitCode
