@@ -42,7 +42,7 @@ public enum QueueListing {
                 let (env, _) = try spool.envelope(id)
                 if let uid, env.uid != uid { continue }
                 let state = (try? spool.state(id)) ?? DeliveryState()
-                if state.pending(of: env).isEmpty { continue }
+                if state.isFinished(of: env) { continue }  // (a message waiting for its bounce is listed)
                 var entry = QueueEntry(envelope: env, state: state, locked: spool.isLocked(id))
                 if let stop, env.arrivalMicros < stop.micros, (state.lastAttemptMicros ?? 0) < stop.micros {
                     entry.notTried = "not tried: the queue run stopped: " + stop.reason

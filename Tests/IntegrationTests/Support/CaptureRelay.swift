@@ -40,15 +40,18 @@ final class CaptureRelay {
     static let script: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("peers/smtp_capture.py").path
 
+    /// - Parameter rules: a file of `ADDRESS REPLY` lines (see smtp_capture.py), read at every
+    ///   RCPT: those recipients get that reply instead of 250.
     /// - Throws: `PeerUnavailable` without aiosmtpd; `PeerError` when it does not start.
-    init() throws {
+    init(rules: String? = nil) throws {
         try Peers.requirePythonModule("aiosmtpd", package: "python3-aiosmtpd")
         guard FileManager.default.fileExists(atPath: Self.script) else { throw PeerError("missing \(Self.script)") }
         var template = Array(((ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/sealmail-relay-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw HarnessError("mkdtemp: \(errnoText())") }
         outDir = String(cString: made)
         let port = PeerProcess.freePort()
-        server = try PeerProcess(executable: Peers.python, arguments: [Self.script, "\(port)", outDir], port: port)
+        server = try PeerProcess(executable: Peers.python, arguments: [Self.script, "\(port)", outDir] + (rules.map { [$0] } ?? []),
+                                 port: port)
     }
 
     func stop() {
@@ -61,6 +64,11 @@ final class CaptureRelay {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: outDir)) ?? [] {
             unlink(outDir + "/" + name)
         }
+    }
+
+    /// Every RCPT seen so far, as `ADDRESS CODE` (only with rules).
+    func recipientLog() -> [String] {
+        ((try? String(contentsOfFile: outDir + "/rcpt.log", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
     /// Every message captured so far, in arrival order.
