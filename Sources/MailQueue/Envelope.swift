@@ -5,8 +5,11 @@
 /// `message`, then the message bytes exactly as DATA will send them (CRLF line ends; dot
 /// stuffing happens on the wire). It is written in `tmp/`, fsync'd, renamed into
 /// `messages/` without replacing anything, and the folder is fsync'd: that rename is the commit
-/// point. The file is never rewritten; delivery progress lives in `state/ID`, replaced
-/// atomically, so a crash at any instant leaves a message either absent or deliverable.
+/// point. The file is never rewritten; delivery progress lives in `state/ID` (reserved before
+/// a delivery that may be partial, then written in place in one of two slots: `StateFile`), so
+/// a crash at any instant leaves a message either absent or deliverable, and a full disk cannot
+/// stop a delivery's outcome from being recorded. Every file operation is made relative to the
+/// folders' held descriptors and never follows a link (`SpoolFolders`).
 
 /// The body type of a queued message, for BODY= (RFC 6152, RFC 3030).
 public enum BodyType: String, Sendable {

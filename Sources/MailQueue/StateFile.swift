@@ -76,6 +76,15 @@ public final class StateFile {
 
     deinit { if fd >= 0 { close(fd) } }
 
+    /// Lets go of the file of a message just removed: its last close frees its blocks, which
+    /// waits on the filesystem, so it is done in the background (as `QueueLock.unlockRemoved`).
+    public func discard() {
+        guard fd >= 0 else { return }
+        slots = nil
+        DeferredCloser.shared.close(fd)
+        fd = -1
+    }
+
     var path: String { spool.stateDir + "/" + id }
 
     /// Reads the state file open on `fd`.

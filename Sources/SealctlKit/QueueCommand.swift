@@ -49,6 +49,7 @@ struct QueueCommand: ParsableCommand {
                     if let o = r.original { line += " orcpt=<\(o)>" }
                     if let n = r.notify { line += " notify=\(n)" }
                     if let s = state.recipients[i] { line += " status=\(s.status.rawValue) dsn=\(s.dsn) (\(s.reason))" }
+                    if state.bouncePending.contains(i) { line += " bounce=pending" }
                     out += line + "\n"
                 }
                 out += "\n"

@@ -41,7 +41,8 @@ public enum QueueListing {
             do {
                 let (env, _) = try spool.envelope(id)
                 if let uid, env.uid != uid { continue }
-                let state = (try? spool.state(id)) ?? DeliveryState()
+                var state = DeliveryState()
+                do { state = try spool.state(id) } catch { problems.append("\(id): \(error)") }
                 if state.isFinished(of: env) { continue }  // (a message waiting for its bounce is listed)
                 var entry = QueueEntry(envelope: env, state: state, locked: spool.isLocked(id))
                 if let stop, env.arrivalMicros < stop.micros, (state.lastAttemptMicros ?? 0) < stop.micros {

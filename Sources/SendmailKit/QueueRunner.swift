@@ -128,6 +128,8 @@ public final class QueueRunner: @unchecked Sendable {
         if pending.count > 1 {
             do {
                 try record.reserve()
+            } catch let e as QueueError where e.code == .unsafe {
+                throw e  // this message only (logged, skipped): something else is in its place
             } catch {
                 let reason = "delivery not attempted: cannot reserve its delivery state (\(error))"
                 for i in pending { report.deferred.append((env.recipients[i].address, reason)) }
@@ -189,6 +191,7 @@ public final class QueueRunner: @unchecked Sendable {
         }
         if state.isFinished(of: env) {
             try rt.spool.remove(id)
+            record.discard()
             lock.unlockRemoved()
             rt.log.info("\(id): removed")
         } else if attempted || bounced {
