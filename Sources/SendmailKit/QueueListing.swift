@@ -9,8 +9,8 @@ public struct QueueEntry: Sendable {
     public var envelope: QueuedEnvelope
     public var state: DeliveryState
     public var locked: Bool
-    /// Why the last queue run did not try this message (it stopped early: a full disk), when
-    /// that is more recent than the message's own last attempt.
+    /// Why the last queue run did not try this message or record its attempt (it stopped
+    /// early: a full disk), when that is more recent than the message's own recorded attempt.
     public var notTried: String?
 
     /// Recipients still to deliver, with the reason of their last deferral (or why they
@@ -46,7 +46,7 @@ public enum QueueListing {
                 if state.isFinished(of: env) { continue }  // (a message waiting for its bounce is listed)
                 var entry = QueueEntry(envelope: env, state: state, locked: spool.isLocked(id))
                 if let stop, env.arrivalMicros < stop.micros, (state.lastAttemptMicros ?? 0) < stop.micros {
-                    entry.notTried = "not tried: the queue run stopped: " + stop.reason
+                    entry.notTried = "the last queue run stopped: " + stop.reason
                 }
                 out.append(entry)
             } catch let e as QueueError where e.code == .notFound {

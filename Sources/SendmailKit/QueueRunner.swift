@@ -117,6 +117,7 @@ public final class QueueRunner: @unchecked Sendable {
         let pending = state.pending(of: env)
         if state.isFinished(of: env) {
             try rt.spool.remove(id)
+            record.discard()
             lock.unlockRemoved()
             return
         }
