@@ -58,6 +58,7 @@ public struct Spool: Sendable {
         defer { close(fd) }
         return try envelope(readingFrom: fd, path: messagePath(id))
     }
+
     /// Reads the envelope through a descriptor already open on the message file (a queue
     /// run's lock), with pread, so the file is not opened a second time.
     public func envelope(readingFrom fd: Int32, path: String) throws -> (QueuedEnvelope, messageOffset: Int) {
