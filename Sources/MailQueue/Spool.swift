@@ -88,15 +88,16 @@ public struct Spool: Sendable {
         }
     }
 
-    /// Removes a message: the message file first (the deletion's commit point), then its state.
-    public func remove(_ id: String) throws {
+    /// Removes a message: the message file first (the deletion's commit point), then its state
+    /// (through `state`, when the caller has it open: a queue run).
+    public func remove(_ id: String, state: StateFile? = nil) throws {
         guard QueueID.isValid(id) else { throw QueueError(.notFound, "\(id): not a queue id") }
         if unlinkat(try folders.fd(.messages), id, 0) != 0 {
             throw QueueError.system("cannot remove", path: messagePath(id), errno: errno)
         }
         // No fsync of the folder: a removal lost in a power cut only means one more
         // delivery attempt (as with Postfix), and the fsync would cost every message.
-        removeName(.state, id)
+        if let state { state.retire() } else { removeName(.state, id) }
     }
 
     /// Takes the message's delivery lock without waiting; nil when another process has it.

@@ -25,6 +25,8 @@ final class SpoolFolders: @unchecked Sendable {
     }
 
     let root: String
+    /// Reserved state files kept for reuse (see `SpareStateFiles`).
+    let spares = SpareStateFiles()
     private var fds: [Int32] = Array(repeating: -1, count: Folder.allCases.count)
     // Allocated, not stored: a pthread object must not move.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)

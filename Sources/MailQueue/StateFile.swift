@@ -32,6 +32,8 @@ public final class StateFile {
     /// Whether the file's name is known to be durable (false from its creation until the
     /// first record has synced the folder too).
     private var nameIsDurable = true
+    /// Reserved by this process and never written since: all zeros, fit for reuse.
+    private var untouched = false
 
     static let magic = "sealmail-state 2"
     /// Read at most this much of a version-1 file.
@@ -76,9 +78,22 @@ public final class StateFile {
 
     deinit { if fd >= 0 { close(fd) } }
 
+    /// Removes the file along with its message (`Spool.remove`): a reservation never written
+    /// to is kept for reuse by this process instead.
+    func retire() {
+        if untouched, fd >= 0, slots?.layout.fileSize == SpareStateFiles.fileSize,
+           spool.folders.spares.keep(id, fd: fd, folders: spool.folders) {
+            fd = -1
+            slots = nil
+            return
+        }
+        spool.removeName(.state, id)
+        discard()
+    }
+
     /// Lets go of the file of a message just removed: its last close frees its blocks, which
     /// waits on the filesystem, so it is done in the background (as `QueueLock.unlockRemoved`).
-    public func discard() {
+    func discard() {
         guard fd >= 0 else { return }
         slots = nil
         DeferredCloser.shared.close(fd)
@@ -129,18 +144,24 @@ public final class StateFile {
                 fd = -1
                 spool.removeName(.state, id)
             }
-            let created = try spool.createNew(.state, id, flags: O_RDWR, mode: 0o660)
-            _ = fchmod(created, 0o660)  // group-writable whatever the umask: any queue run may record
-            do {
-                slots = try SlotFile.reserve(fd: created, path: path, layout: layout)
-            } catch {
-                close(created)
-                spool.removeName(.state, id)
-                throw error
+            if layout.fileSize == SpareStateFiles.fileSize, let spare = try spool.folders.spares.take(as: id, folders: spool.folders) {
+                slots = SlotFile.open(fd: spare, path: path, magic: Self.magic, size: layout.fileSize)
+                fd = spare
+            } else {
+                let created = try spool.createNew(.state, id, flags: O_RDWR, mode: 0o660)
+                _ = fchmod(created, 0o660)  // group-writable whatever the umask: any queue run may record
+                do {
+                    slots = try SlotFile.reserve(fd: created, path: path, layout: layout)
+                } catch {
+                    close(created)
+                    spool.removeName(.state, id)
+                    throw error
+                }
+                fd = created
             }
-            fd = created
             writable = true
             nameIsDurable = false
+            untouched = true
             return
         }
         // Replace the old file: build the new one in tmp/, holding the current state, durably.
@@ -183,6 +204,7 @@ public final class StateFile {
         guard let payload = new.encodeLines(capacity: slots.layout.capacity) else {
             throw QueueError(.corrupt, "\(path): the state of \(new.recipients.count) recipients does not fit its reservation")
         }
+        untouched = false
         try slots.write(payload)
         if !nameIsDurable {
             try spool.syncFolder(.state)

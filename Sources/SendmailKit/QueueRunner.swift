@@ -71,6 +71,7 @@ public final class QueueRunner: @unchecked Sendable {
         } else {
             runOnThreads(workers) { self.worker() }
         }
+        rt.spool.releaseSpareStateFiles()
         DeferredCloser.shared.drain()
         if stopReason == nil && options.ids == nil && options.filter == nil && rt.spool.lastRunStop() != nil {
             try? rt.spool.recordRunStop(nil)  // a whole run went through: the note is stale
@@ -116,8 +117,7 @@ public final class QueueRunner: @unchecked Sendable {
         if let f = options.filter, !matches(env, state, f) { return }
         let pending = state.pending(of: env)
         if state.isFinished(of: env) {
-            try rt.spool.remove(id)
-            record.discard()
+            try rt.spool.remove(id, state: record)
             lock.unlockRemoved()
             return
         }
@@ -191,8 +191,7 @@ public final class QueueRunner: @unchecked Sendable {
             bounced = true
         }
         if state.isFinished(of: env) {
-            try rt.spool.remove(id)
-            record.discard()
+            try rt.spool.remove(id, state: record)
             lock.unlockRemoved()
             rt.log.info("\(id): removed")
         } else if attempted || bounced {

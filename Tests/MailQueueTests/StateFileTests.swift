@@ -157,6 +157,41 @@ final class StateFileTests: XCTestCase {
         XCTAssertEqual(try spool.state(e.id), state(attempts: 1))
     }
 
+    /// A reservation never written to (every recipient accepted at once) is kept by the
+    /// process and moved to the next message's state instead of a new file; one that was
+    /// written to is removed, never reused.
+    func testAReservationNeverWrittenIsReused() throws {
+        func inode(_ path: String) -> ino_t { var st = stat(); return stat(path, &st) == 0 ? st.st_ino : 0 }
+        func names(_ sub: String) -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: dir + "/" + sub)) ?? [] }
+        let e1 = try queue(recipients: 2)
+        let f1 = try spool.openState(e1.id, recipients: 2)
+        try f1.reserve()
+        let reserved = inode(spool.statePath(e1.id))
+        try spool.remove(e1.id, state: f1)
+        XCTAssertEqual(names("state"), [])
+        XCTAssertEqual(names("tmp").count, 1, "kept as a spare")
+
+        let e2 = try queue(recipients: 2)
+        let f2 = try spool.openState(e2.id, recipients: 2)
+        try f2.reserve()
+        XCTAssertEqual(inode(spool.statePath(e2.id)), reserved, "the spare was reused")
+        XCTAssertEqual(names("tmp"), [])
+        XCTAssertEqual(try spool.state(e2.id), DeliveryState())
+        try f2.record(state(attempts: 1))
+        try spool.remove(e2.id, state: f2)
+        XCTAssertEqual(names("tmp"), [], "a file that was written to is not kept")
+
+        let e3 = try queue(recipients: 2)
+        let f3 = try spool.openState(e3.id, recipients: 2)
+        try f3.reserve()
+        XCTAssertEqual(try spool.state(e3.id), DeliveryState(), "a new reservation holds nothing")
+        try spool.remove(e3.id, state: f3)
+        XCTAssertEqual(names("tmp").count, 1)
+        spool.releaseSpareStateFiles()
+        XCTAssertEqual(names("tmp"), [])
+        XCTAssertEqual(names("state"), [])
+    }
+
     /// The run status: written in place, read back, cleared.
     func testRunStopIsKeptInPlace() throws {
         XCTAssertNil(spool.lastRunStop())
