@@ -5,8 +5,11 @@
 /// `message`, then the message bytes exactly as DATA will send them (CRLF line ends; dot
 /// stuffing happens on the wire). It is written in `tmp/`, fsync'd, renamed into
 /// `messages/` without replacing anything, and the folder is fsync'd: that rename is the commit
-/// point. The file is never rewritten; delivery progress lives in `state/ID`, replaced
-/// atomically, so a crash at any instant leaves a message either absent or deliverable.
+/// point. The file is never rewritten; delivery progress lives in `state/ID` (reserved before
+/// a delivery that may be partial, then written in place in one of two slots: `StateFile`), so
+/// a crash at any instant leaves a message either absent or deliverable, and a full disk cannot
+/// stop a delivery's outcome from being recorded. Every file operation is made relative to the
+/// folders' held descriptors and never follows a link (`SpoolFolders`).
 
 /// The body type of a queued message, for BODY= (RFC 6152, RFC 3030).
 public enum BodyType: String, Sendable {
@@ -86,6 +89,27 @@ enum RecordText {
                 out.append(b)
             }
         }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The encoding of `s`, at most `limit` bytes: when it is longer, its head (cut at a
+    /// character boundary) followed by `...`.
+    static func encode(_ s: String, limit: Int) -> String {
+        let full = encode(s)
+        guard full.utf8.count > limit else { return full }
+        let room = max(0, limit - 3)
+        var out: [UInt8] = []
+        var characterStart = 0
+        var cutInCharacter = false
+        for b in s.utf8 {
+            let continuation = b & 0xC0 == 0x80
+            if !continuation { characterStart = out.count }
+            let escaped = b <= 32 || b == 37 || b >= 127
+            if out.count + (escaped ? 3 : 1) > room { cutInCharacter = continuation; break }
+            if escaped { out += [37, hex(b >> 4), hex(b & 15)] } else { out.append(b) }
+        }
+        if cutInCharacter { out.removeSubrange(characterStart...) }
+        if limit >= 3 { out += [46, 46, 46] }
         return String(decoding: out, as: UTF8.self)
     }
 

@@ -20,6 +20,9 @@ public struct QueueError: Error, Equatable, Sendable, CustomStringConvertible {
         case corrupt
         /// Another process holds the message (a queue run is delivering it).
         case locked
+        /// A queue file or folder that the queue did not make: a symbolic link, a file with
+        /// another hard link, not a regular file. Refused, never followed or written.
+        case unsafe
     }
 
     public var code: Code

@@ -27,9 +27,10 @@ public final class QueueWriter {
         self.spool = spool
         self.envelope = envelope
         temporaryPath = Self.temporaryPath(of: envelope.id, in: spool)
-        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
-        guard fd >= 0 else {
-            throw QueueError.system("cannot create queue file", path: temporaryPath, errno: errno, creating: true)
+        do {
+            fd = try spool.createNew(.tmp, envelope.id, flags: O_WRONLY, mode: 0o640)
+        } catch let e as QueueError {
+            throw QueueError(e.code == .unsafe ? .cannotCreate : e.code, "cannot create queue file: \(e.message)", errno: e.errno)
         }
         _ = flock(fd, LOCK_EX | LOCK_NB)
         let (record, offset) = EnvelopeRecord.encode(envelope)
@@ -136,13 +137,12 @@ public final class QueueWriter {
         guard let spool = writers.first?.spool else { return [] }
         var linked: [QueueWriter] = []
         func undo() {
-            for w in linked { unlink(spool.messagePath(w.envelope.id)) }
+            for w in linked { spool.removeName(.messages, w.envelope.id) }
             for w in writers { w.abort() }
         }
         for w in writers {
             let target = spool.messagePath(w.envelope.id)
-            // link(2) is atomic and never replaces an existing name.
-            if Glibc.link(w.temporaryPath, target) != 0 {
+            if linkNoReplace(w.envelope.id, in: spool) != 0 {
                 let e = errno
                 undo()
                 throw QueueError.system("cannot commit queue file", path: target, errno: e, creating: true)
@@ -150,14 +150,14 @@ public final class QueueWriter {
             linked.append(w)
         }
         do {
-            try fsyncDirectory(spool.messagesDir)
+            try spool.syncFolder(.messages)
         } catch {
             undo()
             throw error
         }
         // Committed. The tmp names go (a crash leaves them to the sweep), then the locks.
         for w in writers {
-            unlink(w.temporaryPath)
+            spool.removeName(.tmp, w.envelope.id)
             close(w.fd)
             w.fd = -1
             w.finished = true
@@ -185,9 +185,21 @@ public final class QueueWriter {
     public func abort() {
         guard !finished else { return }
         finished = true
-        unlink(temporaryPath)
+        spool.removeName(.tmp, envelope.id)
         if fd >= 0 { close(fd); fd = -1 }
     }
 
     deinit { abort() }
+}
+
+/// Links `tmp/NAME` to `messages/NAME`, failing with EEXIST instead of replacing an existing
+/// message: linkat(2) is atomic and never replaces. Both names are relative to the spool's
+/// held folder descriptors, so neither folder can be redirected by a symbolic link. The tmp
+/// name is left for the caller to remove (the group commit removes it once every copy is in).
+func linkNoReplace(_ name: String, in spool: Spool) -> Int32 {
+    guard let tmp = try? spool.folders.fd(.tmp), let messages = try? spool.folders.fd(.messages) else {
+        errno = EBADF
+        return -1
+    }
+    return linkat(tmp, name, messages, name, 0)
 }

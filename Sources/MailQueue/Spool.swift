@@ -3,54 +3,58 @@ import Glibc
 #endif
 
 /// The queue folder: `tmp/` (being written), `messages/` (committed, one file per message),
-/// `state/` (delivery progress). All IO of the queue goes through here.
+/// `state/` (delivery progress), `run-status`. All IO of the queue goes through here, relative
+/// to the folders' held descriptors (`SpoolFolders`), and no queue file is ever opened through
+/// a symbolic link, created over an existing name, or used when it has another hard link.
 public struct Spool: Sendable {
     public let root: String
+    let folders: SpoolFolders
     public var tmpDir: String { root + "/tmp" }
     public var messagesDir: String { root + "/messages" }
     public var stateDir: String { root + "/state" }
 
-    public init(root: String) { self.root = root }
+    public init(root: String) {
+        self.root = root
+        folders = SpoolFolders(root: root)
+    }
 
     /// Makes sure the folders exist (creating them when allowed: mode 2770, group-owned by
-    /// whoever runs the binary's group) and that we can write new files.
+    /// whoever runs the binary's group), that we can write new files, and that the run-status
+    /// file is there (reserved while there is space).
     public func prepare() throws {
-        for dir in [root, tmpDir, messagesDir, stateDir] {
-            if mkdir(dir, 0o2770) != 0 && errno != EEXIST {
-                throw QueueError.system("cannot create queue folder", path: dir, errno: errno, creating: true)
-            }
-        }
+        try folders.create()
         // faccessat with AT_EACCESS: the set-group-ID binary writes with its effective group.
-        if faccessat(AT_FDCWD, tmpDir, W_OK | X_OK, AT_EACCESS) != 0 {
+        if faccessat(try folders.fd(.tmp), ".", W_OK | X_OK, AT_EACCESS) != 0 {
             throw QueueError.system("cannot write to queue folder", path: tmpDir, errno: errno, creating: true)
         }
+        createRunStatus()
     }
 
     /// The ids of committed messages, oldest first.
     public func list() throws -> [String] {
-        guard let d = opendir(messagesDir) else {
-            if errno == ENOENT { return [] }
-            throw QueueError.system("cannot read queue folder", path: messagesDir, errno: errno)
+        do {
+            return try names(in: .messages).filter(QueueID.isValid).sorted()
+        } catch let e as QueueError where e.errno == ENOENT {
+            return []
         }
-        defer { closedir(d) }
-        var ids: [String] = []
-        while let ent = readdir(d) {
-            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if QueueID.isValid(name) { ids.append(name) }
-        }
-        return ids.sorted()
     }
 
     public func messagePath(_ id: String) -> String { messagesDir + "/" + id }
     public func statePath(_ id: String) -> String { stateDir + "/" + id }
 
+    /// Opens a committed message for reading (O_NOFOLLOW, a regular file). A second link is
+    /// allowed here (a commit between its link and its unlink); a queue run's `lock` is stricter.
+    public func openMessage(_ id: String) throws -> Int32 {
+        guard QueueID.isValid(id) else { throw QueueError(.notFound, "\(id): not a queue id") }
+        guard let fd = try openExisting(.messages, id, flags: O_RDONLY, check: QueueFileCheck(links: 1...2)) else {
+            throw QueueError.system("cannot open", path: messagePath(id), errno: ENOENT)
+        }
+        return fd
+    }
+
     /// Reads the envelope of a queued message (a small read: the record is at the head).
     public func envelope(_ id: String) throws -> (QueuedEnvelope, messageOffset: Int) {
-        guard QueueID.isValid(id) else { throw QueueError(.notFound, "\(id): not a queue id") }
-        let fd = open(messagePath(id), O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw QueueError.system("cannot open", path: messagePath(id), errno: errno) }
+        let fd = try openMessage(id)
         defer { close(fd) }
         return try envelope(readingFrom: fd, path: messagePath(id))
     }
@@ -84,41 +88,45 @@ public struct Spool: Sendable {
         }
     }
 
-    /// The delivery state, or a fresh one when none was written yet.
-    public func state(_ id: String) throws -> DeliveryState {
-        guard let bytes = try readSmallFile(statePath(id)) else { return DeliveryState() }
-        return try DeliveryState.decode(bytes)
-    }
-
-    /// Replaces the delivery state atomically (tmp, fsync, rename, fsync of the folder).
-    public func writeState(_ id: String, _ state: DeliveryState) throws {
-        let tmp = tmpDir + "/" + id + ".state"
-        try writeFileDurably(tmp, bytes: state.encode())
-        if rename(tmp, statePath(id)) != 0 {
-            let e = errno
-            unlink(tmp)
-            throw QueueError.system("cannot commit state", path: statePath(id), errno: e)
-        }
-        try fsyncDirectory(stateDir)
-    }
-
-    /// Removes a message: the message file first (the deletion's commit point), then its state.
-    public func remove(_ id: String) throws {
+    /// Removes a message: the message file first (the deletion's commit point), then its state
+    /// (through `state`, when the caller has it open: a queue run).
+    public func remove(_ id: String, state: StateFile? = nil) throws {
         guard QueueID.isValid(id) else { throw QueueError(.notFound, "\(id): not a queue id") }
-        if unlink(messagePath(id)) != 0 {
+        if unlinkat(try folders.fd(.messages), id, 0) != 0 {
             throw QueueError.system("cannot remove", path: messagePath(id), errno: errno)
         }
         // No fsync of the folder: a removal lost in a power cut only means one more
         // delivery attempt (as with Postfix), and the fsync would cost every message.
-        unlink(statePath(id))
+        if let state { state.retire() } else { removeName(.state, id) }
     }
 
     /// Takes the message's delivery lock without waiting; nil when another process has it.
     /// The lock is an flock on the message file, which is never replaced, so it stays valid.
+    /// Throws `.unsafe` for a file the queue did not make (a link, another hard link).
     public func lock(_ id: String) throws -> QueueLock? {
-        let fd = open(messagePath(id), O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw QueueError.system("cannot open", path: messagePath(id), errno: errno) }
-        return Self.lock(opened: fd)
+        guard QueueID.isValid(id) else { throw QueueError(.notFound, "\(id): not a queue id") }
+        guard let fd = try openExisting(.messages, id, flags: O_RDONLY, check: QueueFileCheck(links: 0...UInt.max)) else {
+            throw QueueError.system("cannot open", path: messagePath(id), errno: ENOENT)
+        }
+        guard let lock = Self.lock(opened: fd) else { return nil }
+        try checkLinks(lock.fd, id)
+        return lock
+    }
+
+    /// A locked message file must have one name. Two, the other being `tmp/ID`, is a commit
+    /// whose writer died between its link and its unlink: that unlink is made now. Anything
+    /// else is someone else's link, and the message is refused.
+    private func checkLinks(_ fd: Int32, _ id: String) throws {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw QueueError.system("cannot stat", path: messagePath(id), errno: errno) }
+        if st.st_nlink == 1 { return }
+        var other = stat()
+        if st.st_nlink == 2, let tmp = try? folders.fd(.tmp), fstatat(tmp, id, &other, AT_SYMLINK_NOFOLLOW) == 0,
+           other.st_dev == st.st_dev, other.st_ino == st.st_ino {
+            unlinkat(tmp, id, 0)
+            return
+        }
+        throw QueueError(.unsafe, "\(messagePath(id)) has \(st.st_nlink) hard links (expected 1): refused")
     }
 
     /// Locks an open message file, or closes it and returns nil when another process holds the
@@ -136,8 +144,8 @@ public struct Spool: Sendable {
 
     /// Whether a process holds the message's lock now (for mailq's `*` marker).
     public func isLocked(_ id: String) -> Bool {
-        let fd = open(messagePath(id), O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
+        guard let fd = (try? openExisting(.messages, id, flags: O_RDONLY, check: QueueFileCheck(links: 0...UInt.max))) ?? nil
+        else { return false }
         defer { close(fd) }
         if flock(fd, LOCK_SH | LOCK_NB) != 0 { return errno == EWOULDBLOCK }
         flock(fd, LOCK_UN)
@@ -145,53 +153,38 @@ public struct Spool: Sendable {
     }
 
     /// Removes files left in tmp/ by submissions that died (killed before their commit),
-    /// older than `age` seconds and not locked by a live writer.
+    /// older than `age` seconds and not locked by a live writer. Names only: a symbolic link
+    /// found there is removed, never followed; a folder is left alone.
     public func sweepTemporaryFiles(olderThan age: Int, now: Int) {
-        guard let d = opendir(tmpDir) else { return }
-        defer { closedir(d) }
-        while let ent = readdir(d) {
-            let name = withUnsafeBytes(of: ent.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if name == "." || name == ".." { continue }
-            let path = tmpDir + "/" + name
+        guard let dir = try? folders.fd(.tmp), let names = try? names(in: .tmp) else { return }
+        for name in names {
             var st = stat()
-            guard lstat(path, &st) == 0, now - Int(st.st_mtim.tv_sec) > age else { continue }
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            if fd >= 0 {
-                if flock(fd, LOCK_EX | LOCK_NB) == 0 { unlink(path) }
+            guard fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0, now - Int(st.st_mtim.tv_sec) > age else { continue }
+            switch st.st_mode & S_IFMT {
+            case S_IFDIR:
+                continue
+            case S_IFREG:
+                let fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+                guard fd >= 0 else { continue }
+                if flock(fd, LOCK_EX | LOCK_NB) == 0 { unlinkat(dir, name, 0) }
                 close(fd)
+            default:
+                unlinkat(dir, name, 0)
             }
         }
     }
 
-    func readSmallFile(_ path: String) throws -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw QueueError.system("cannot open", path: path, errno: errno)
-        }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw QueueError.system("cannot read", path: path, errno: errno) }
-            if n == 0 { return out }
-            out.append(contentsOf: chunk[0..<n])
-        }
-    }
-
-    func writeFileDurably(_ path: String, bytes: [UInt8]) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o660)
-        guard fd >= 0 else { throw QueueError.system("cannot create", path: path, errno: errno, creating: true) }
-        do {
-            try writeAll(fd, bytes, path: path)
-            if fsync(fd) != 0 { throw QueueError.system("cannot fsync", path: path, errno: errno) }
-            close(fd)
-        } catch {
-            close(fd)
-            unlink(path)
-            throw error
-        }
+    /// An anonymous scratch file in tmp/ (O_TMPFILE: it never has a name, so nothing is left
+    /// behind by a crash and nothing can be put in its way), for input read before it is
+    /// queued. Where the filesystem has no O_TMPFILE, a new name (O_EXCL) unlinked at once.
+    public func scratchFile(_ name: String) throws -> Int32 {
+        let dir = try folders.fd(.tmp)
+        // O_TMPFILE (Linux 3.11) is a compound macro Swift does not import: __O_TMPFILE | O_DIRECTORY.
+        let fd = openat(dir, ".", O_RDWR | 0o20000000 | O_DIRECTORY | O_CLOEXEC, 0o600)
+        if fd >= 0 { return fd }
+        let named = try createNew(.tmp, name, flags: O_RDWR, mode: 0o600)
+        unlinkat(dir, name, 0)
+        return named
     }
 }
 
@@ -235,11 +228,4 @@ func writeAll(_ fd: Int32, _ buf: UnsafeRawBufferPointer, path: String) throws {
         }
         off += n
     }
-}
-
-func fsyncDirectory(_ path: String) throws {
-    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else { throw QueueError.system("cannot open folder", path: path, errno: errno) }
-    defer { close(fd) }
-    if fsync(fd) != 0 { throw QueueError.system("cannot fsync folder", path: path, errno: errno) }
 }

@@ -43,16 +43,22 @@ public final class CaptureRelay {
     static let script: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Tests/peers/smtp_capture.py").path
 
-    /// - Parameter delay: seconds each reply to MAIL, RCPT and end of DATA waits (a slow relay).
+    /// - Parameters:
+    ///   - delay: seconds each reply to MAIL, RCPT and end of DATA waits (a slow relay).
+    ///   - rules: a file of `ADDRESS REPLY` lines (see smtp_capture.py), read at every RCPT:
+    ///     those recipients get that reply instead of 250.
     /// - Throws: `PeerUnavailable` without aiosmtpd; `PeerError` when it does not start.
-    public init(delay: Double = 0) throws {
+    public init(delay: Double = 0, rules: String? = nil) throws {
         try Peers.requirePythonModule("aiosmtpd", package: "python3-aiosmtpd")
         guard FileManager.default.fileExists(atPath: Self.script) else { throw PeerError("missing \(Self.script)") }
         var template = Array(((ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/sealmail-relay-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw PeerError("mkdtemp: \(String(cString: strerror(errno)))") }
         outDir = String(cString: made)
         let port = PeerProcess.freePort()
-        server = try PeerProcess(executable: Peers.python, arguments: [Self.script, "\(port)", outDir] + (delay > 0 ? ["\(delay)"] : []),
+        var options: [String] = []
+        if delay > 0 { options += ["--delay", "\(delay)"] }
+        if let rules { options += ["--rules", rules] }
+        server = try PeerProcess(executable: Peers.python, arguments: [Self.script, "\(port)", outDir] + options,
                                  port: port)
     }
 
@@ -66,6 +72,11 @@ public final class CaptureRelay {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: outDir)) ?? [] {
             unlink(outDir + "/" + name)
         }
+    }
+
+    /// Every RCPT seen so far, as `ADDRESS CODE` (only with rules).
+    public func recipientLog() -> [String] {
+        ((try? String(contentsOfFile: outDir + "/rcpt.log", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
     /// Every message captured so far, in arrival order.

@@ -49,17 +49,16 @@ struct QueueCommand: ParsableCommand {
                     if let o = r.original { line += " orcpt=<\(o)>" }
                     if let n = r.notify { line += " notify=\(n)" }
                     if let s = state.recipients[i] { line += " status=\(s.status.rawValue) dsn=\(s.dsn) (\(s.reason))" }
+                    if state.bouncePending.contains(i) { line += " bounce=pending" }
                     out += line + "\n"
                 }
                 out += "\n"
                 Stdout.write(out)
-                try copyMessage(rt.spool.messagePath(id), from: offset)
+                try copyMessage(rt.spool.openMessage(id), from: offset)
             } catch { throw fail(error) }
         }
 
-        func copyMessage(_ path: String, from offset: Int) throws {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw QueueError(.notFound, "\(id): \(String(cString: strerror(errno)))") }
+        func copyMessage(_ fd: Int32, from offset: Int) throws {
             defer { close(fd) }
             lseek(fd, off_t(offset), SEEK_SET)
             var buf = [UInt8](repeating: 0, count: 65536)
@@ -130,5 +129,9 @@ func runQueue(_ options: ConfigOption, force: Bool, verbose: Bool) throws {
         try runner.run()
         let s = runner.summary
         Stdout.write("\(s.messages) message(s): \(s.sent) recipient(s) sent, \(s.deferred) deferred, \(s.failed) failed\n")
+        if let reason = runner.stopReason {
+            Stderr.write("sealctl: queue run stopped: \(reason)\n")
+            throw ExitWithCode(code: SendmailKit.ExitCode.tempFail.rawValue)
+        }
     } catch { throw fail(error) }
 }

@@ -9,11 +9,15 @@ public struct QueueEntry: Sendable {
     public var envelope: QueuedEnvelope
     public var state: DeliveryState
     public var locked: Bool
+    /// Why the last queue run did not try this message or record its attempt (it stopped
+    /// early: a full disk), when that is more recent than the message's own recorded attempt.
+    public var notTried: String?
 
-    /// Recipients still to deliver, with the reason of their last deferral.
+    /// Recipients still to deliver, with the reason of their last deferral (or why they
+    /// were not tried).
     public var pendingRecipients: [(address: String, reason: String?)] {
         state.pending(of: envelope).map { i in
-            (envelope.recipients[i].address, state.recipients[i]?.reason)
+            (envelope.recipients[i].address, notTried ?? state.recipients[i]?.reason)
         }
     }
 
@@ -32,13 +36,19 @@ public enum QueueListing {
     public static func entries(_ spool: Spool, visibleTo uid: UInt32?) throws -> (entries: [QueueEntry], problems: [String]) {
         var out: [QueueEntry] = []
         var problems: [String] = []
+        let stop = spool.lastRunStop()
         for id in try spool.list() {
             do {
                 let (env, _) = try spool.envelope(id)
                 if let uid, env.uid != uid { continue }
-                let state = (try? spool.state(id)) ?? DeliveryState()
-                if state.pending(of: env).isEmpty { continue }
-                out.append(QueueEntry(envelope: env, state: state, locked: spool.isLocked(id)))
+                var state = DeliveryState()
+                do { state = try spool.state(id) } catch { problems.append("\(id): \(error)") }
+                if state.isFinished(of: env) { continue }  // (a message waiting for its bounce is listed)
+                var entry = QueueEntry(envelope: env, state: state, locked: spool.isLocked(id))
+                if let stop, env.arrivalMicros < stop.micros, (state.lastAttemptMicros ?? 0) < stop.micros {
+                    entry.notTried = "the last queue run stopped: " + stop.reason
+                }
+                out.append(entry)
             } catch let e as QueueError where e.code == .notFound {
                 continue  // delivered while we looked
             } catch {

@@ -56,6 +56,9 @@ public final class QueueRunner: @unchecked Sendable {
     public private(set) var summary = (sent: 0, deferred: 0, failed: 0, messages: 0)
     /// When `options.timeLimit` ends the run.
     private(set) var runDeadline: Deadline?
+    /// Why the run stopped before the end (the disk is full, a state cannot be recorded);
+    /// nil when it went through.
+    public private(set) var stopReason: String?
 
     public init(runtime: Runtime, options: QueueRunOptions) {
         rt = runtime
@@ -80,13 +83,17 @@ public final class QueueRunner: @unchecked Sendable {
         } else {
             runOnThreads(workers) { self.worker() }
         }
+        rt.spool.releaseSpareStateFiles()
         DeferredCloser.shared.drain()
+        if stopReason == nil && options.ids == nil && options.filter == nil && rt.spool.lastRunStop() != nil {
+            try? rt.spool.recordRunStop(nil)  // a whole run went through: the note is stale
+        }
         return reports
     }
 
     private func take() -> String? {
         mutex.lock(); defer { mutex.unlock() }
-        guard next < work.count else { return nil }
+        guard stopReason == nil, next < work.count else { return nil }
         next += 1
         return work[next - 1]
     }
@@ -115,18 +122,36 @@ public final class QueueRunner: @unchecked Sendable {
         guard let lock = try rt.spool.lock(id) else { return }  // another runner has it
         defer { lock.unlock() }
         let (env, offset) = try rt.spool.envelope(readingFrom: lock.fileDescriptor, path: rt.spool.messagePath(id))
-        var state = try rt.spool.state(id)
+        let record = try rt.spool.openState(id, recipients: env.recipients.count)
+        var state = record.state
         let now = Clock.now()
         if !options.force && !schedule.isDue(state, nowMicros: now.microseconds) { return }
         if let f = options.filter, !matches(env, state, f) { return }
         let pending = state.pending(of: env)
-        if pending.isEmpty {
-            try rt.spool.remove(id)
+        if state.isFinished(of: env) {
+            try rt.spool.remove(id, state: record)
             lock.unlockRemoved()
             return
         }
         var report = MessageReport()
-        var failures: [Bounce.Failure] = []
+        // An attempt that may accept some recipients and not others needs its outcome
+        // recorded: the state file's space is taken first, while failing is harmless. (One
+        // recipient is accepted, and the message removed, or not accepted: nothing can be
+        // sent twice, and the common single-recipient message costs nothing more.)
+        if pending.count > 1 {
+            do {
+                try record.reserve()
+            } catch let e as QueueError where e.code == .unsafe {
+                throw e  // this message only (logged, skipped): something else is in its place
+            } catch {
+                let reason = "delivery not attempted: cannot reserve its delivery state (\(error))"
+                for i in pending { report.deferred.append((env.recipients[i].address, reason)) }
+                finish(id, report)
+                stop(because: "\(id): \(reason)")
+                return
+            }
+        }
+        var failures: [Int] = []
         var attempted = false
 
         if schedule.isExpired(arrivalMicros: env.arrivalMicros, nowMicros: now.microseconds) {
@@ -135,8 +160,7 @@ public final class QueueRunner: @unchecked Sendable {
                 let last = state.recipients[i]?.reason ?? "no delivery attempt succeeded"
                 let reason = "message expired after \(rt.config.maxQueueLifetime / 86400) days in the queue: \(last)"
                 state.recipients[i] = .init(status: .failed, dsn: "4.4.7", reason: reason)
-                failures.append(Bounce.Failure(recipient: env.recipients[i], status: "4.4.7", diagnostic: reason,
-                                               remoteMTA: nil))
+                failures.append(i)
                 logRecipient(env, i, relay: "none", dsn: "4.4.7", status: "expired, returned to sender", reason: last)
             }
         } else {
@@ -152,23 +176,70 @@ public final class QueueRunner: @unchecked Sendable {
                 apply(attempt, env: env, pending: remote, state: &state, report: &report, failures: &failures)
             }
         }
-
-        if !failures.isEmpty && !options.reportPermanentFailures {
-            try bounce(env, failures: failures, fd: lock.fileDescriptor, offset: Int64(offset))
-        } else if !failures.isEmpty {
-            // -odi told the caller already: no mail for what the exit status reported.
-        }
-        if state.pending(of: env).isEmpty {
-            try rt.spool.remove(id)
-            lock.unlockRemoved()
-            rt.log.info("\(id): removed")
-        } else if attempted {
+        if attempted {
             state.attempts += 1
             if state.firstAttemptMicros == nil { state.firstAttemptMicros = now.microseconds }
             state.lastAttemptMicros = now.microseconds
             state.nextAttemptMicros = schedule.nextAttempt(afterAttempts: state.attempts, nowMicros: now.microseconds)
-            try rt.spool.writeState(id, state)
         }
+        defer { finish(id, report) }
+
+        // A bounce: the failures are recorded first, marked as waiting for it, then it is
+        // queued, then the mark goes. A bounce that cannot be queued (a full disk) is queued
+        // by a later run, and the failed recipients are never tried again. (-odi told the
+        // caller already: no mail for what the exit status reported.)
+        if !options.reportPermanentFailures && !env.sender.isEmpty { state.bouncePending.formUnion(failures) }
+        var bounced = false
+        if !state.bouncePending.isEmpty {
+            guard save(record, state, env, report) else { return }
+            do {
+                try bounce(env, failures: state.bouncePending.sorted().map { bounceFailure(env, state, $0) },
+                           fd: lock.fileDescriptor, offset: Int64(offset))
+            } catch {
+                stop(because: "\(id): cannot queue the non-delivery notification (\(error)); the next run queues it")
+                return
+            }
+            state.bouncePending = []
+            bounced = true
+        }
+        if state.isFinished(of: env) {
+            try rt.spool.remove(id, state: record)
+            lock.unlockRemoved()
+            rt.log.info("\(id): removed")
+        } else if attempted || bounced {
+            _ = save(record, state, env, report)
+        }
+    }
+
+    /// Records a message's state; when that fails, says what may be sent again and stops
+    /// the run (whatever made it fail, a full disk or a failing one, would fail the next).
+    private func save(_ record: StateFile, _ state: DeliveryState, _ env: QueuedEnvelope, _ report: MessageReport) -> Bool {
+        do {
+            try record.record(state)
+            return true
+        } catch {
+            var reason = "delivery progress could not be recorded (\(error))"
+            if !report.accepted.isEmpty {
+                reason += "; accepted in this run, may be sent again: " + report.accepted.joined(separator: ", ")
+            }
+            stop(because: "\(env.id): \(reason)")
+            return false
+        }
+    }
+
+    /// A bounce's line for recipient `i`, from what its state recorded.
+    private func bounceFailure(_ env: QueuedEnvelope, _ state: DeliveryState, _ i: Int) -> Bounce.Failure {
+        let r = state.recipients[i]
+        // `host[address]:port` as recorded; a local mailbox or our own refusal has no MTA.
+        let mta = r?.relay.flatMap { relay -> String? in
+            guard relay != "local", let host = relay.split(separator: "[").first, !host.isEmpty else { return nil }
+            return String(host)
+        }
+        return Bounce.Failure(recipient: env.recipients[i], status: r?.dsn ?? "5.0.0",
+                              diagnostic: r?.reason ?? "delivery failed", remoteMTA: mta)
+    }
+
+    private func finish(_ id: String, _ report: MessageReport) {
         mutex.lock()
         summary.messages += 1
         summary.sent += report.accepted.count
@@ -178,8 +249,24 @@ public final class QueueRunner: @unchecked Sendable {
         mutex.unlock()
     }
 
+    /// Ends the run early: no message is taken after this one. Logged, and kept in the
+    /// queue's run status for mailq (in place: this works on a full disk).
+    private func stop(because reason: String) {
+        mutex.lock()
+        let first = stopReason == nil
+        if first { stopReason = reason }
+        mutex.unlock()
+        rt.log.error("queue run stopped: \(reason)")
+        guard first else { return }
+        do {
+            try rt.spool.recordRunStop(RunStop(micros: Clock.now().microseconds, reason: reason))
+        } catch {
+            rt.log.warning("queue run status not recorded: \(error)")
+        }
+    }
+
     private func apply(_ attempt: Session.Attempt, env: QueuedEnvelope, pending: [Int], state: inout DeliveryState,
-                       report: inout MessageReport, failures: inout [Bounce.Failure]) {
+                       report: inout MessageReport, failures: inout [Int]) {
         switch attempt {
         case .failed(let reason, let relay, let dsn):
             for i in pending {
@@ -206,12 +293,7 @@ public final class QueueRunner: @unchecked Sendable {
                 case .permanent:
                     state.recipients[i] = .init(status: .failed, dsn: dsn, reason: reason, relay: relay)
                     report.failed.append((address, dsn, reason))
-                    let notify = env.recipients[i].notify?.uppercased()
-                    let wantsBounce = !env.sender.isEmpty && (notify == nil || notify!.firstRange(of: "FAILURE") != nil)
-                    if wantsBounce {
-                        failures.append(Bounce.Failure(recipient: env.recipients[i], status: dsn, diagnostic: reason,
-                                                       remoteMTA: result.relay.host))
-                    }
+                    if wantsBounce(env.recipients[i]) { failures.append(i) }
                     let what = options.reportPermanentFailures ? "bounced (reported to the submitter)" : "bounced"
                     logRecipient(env, i, relay: relay, dsn: dsn, status: what, reason: "host \(relay) said: \(reason)")
                 }
@@ -223,7 +305,7 @@ public final class QueueRunner: @unchecked Sendable {
     /// - Returns: false when nothing was attempted (left for root's queue run).
     @discardableResult
     private func deliverLocally(_ env: QueuedEnvelope, _ i: Int, fd: Int32, offset: Int64, state: inout DeliveryState,
-                                report: inout MessageReport, failures: inout [Bounce.Failure]) -> Bool {
+                                report: inout MessageReport, failures: inout [Int]) -> Bool {
         let r = env.recipients[i]
         let outcome: MboxDelivery.Outcome
         if let err = r.error {
@@ -246,16 +328,19 @@ public final class QueueRunner: @unchecked Sendable {
         case .failed(let dsn, let reason):
             state.recipients[i] = .init(status: .failed, dsn: dsn, reason: reason, relay: "local")
             report.failed.append((r.address, dsn, reason))
-            let notify = r.notify?.uppercased()
-            if !env.sender.isEmpty && (notify == nil || notify!.firstRange(of: "FAILURE") != nil) {
-                failures.append(Bounce.Failure(recipient: r, status: dsn, diagnostic: reason, remoteMTA: nil))
-            }
+            if wantsBounce(r) { failures.append(i) }
             logRecipient(env, i, relay: "local", dsn: dsn, status: "bounced", reason: reason)
         case .notHere:
             report.deferred.append((r.address, "left for the root queue run (local delivery)"))
             return false
         }
         return true
+    }
+
+    /// RFC 3461 NOTIFY: a bounce unless the recipient asked for none on failure.
+    private func wantsBounce(_ r: QueuedRecipient) -> Bool {
+        guard let notify = r.notify?.uppercased() else { return true }
+        return notify.firstRange(of: "FAILURE") != nil
     }
 
     private func matches(_ env: QueuedEnvelope, _ state: DeliveryState, _ f: SendmailOptions.QueueRun) -> Bool {

@@ -87,10 +87,10 @@ struct SMTPServerMode {
     private mutating func receive(sender: String, recipients: [String], queued: inout [String]) -> String? {
         let path = rt.spool.tmpDir + "/bs-\(getpid())-\(queued.count)"
         try? rt.spool.prepare()
-        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        if fd >= 0 { unlink(path) }
+        var failure: Error?
+        var fd: Int32 = -1
+        do { fd = try rt.spool.scratchFile("bs-\(getpid())-\(queued.count)") } catch { failure = error }
         defer { if fd >= 0 { close(fd) } }
-        var failure = fd >= 0 ? nil : QueueError.system("cannot create", path: path, errno: errno, creating: true)
         var scanner = DataTerminator()
         var ended = false
         while let (raw, ending) = input.next(limit: 1 << 20) {
@@ -107,7 +107,7 @@ struct SMTPServerMode {
             if ended { break }
         }
         guard ended else { return nil }
-        if let failure { return ExitCodes.smtpReply(for: ExitCodes.code(for: failure)) + " " + failure.description }
+        if let failure { return ExitCodes.smtpReply(for: ExitCodes.code(for: failure)) + " " + "\(failure)" }
         lseek(fd, 0, SEEK_SET)
         // The transaction's envelope, the data already framed (dot-unstuffed); the DSN and
         // body parameters of the command line still apply.

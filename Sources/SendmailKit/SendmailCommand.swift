@@ -49,7 +49,7 @@ public enum SendmailCommand {
                     Stderr.write("\(program): only root (or a user in mailq_users) may run the queue\n")
                     return ExitCode.noPerm.rawValue
                 }
-                return try runQueue(run, rt, verbose: options.verbose)
+                return try runQueue(run, rt, verbose: options.verbose, program: program)
             }
         } catch {
             for line in TextLines.lines(of: "\(error)") where !line.isEmpty { Stderr.write("\(program): \(line)\n") }
@@ -86,13 +86,19 @@ public enum SendmailCommand {
         }
     }
 
-    static func runQueue(_ run: SendmailOptions.QueueRun, _ rt: Runtime, verbose: Int) throws -> Int32 {
+    static func runQueue(_ run: SendmailOptions.QueueRun, _ rt: Runtime, verbose: Int, program: String) throws -> Int32 {
         var o = QueueRunOptions()
         o.filter = (run.idFilter ?? run.recipientFilter ?? run.senderFilter) == nil ? nil : run
         o.trace = verbose > 0
         o.connections = rt.config.maxConnections
         guard let interval = run.interval else {
-            try QueueRunner(runtime: rt, options: o).run()
+            let runner = QueueRunner(runtime: rt, options: o)
+            try runner.run()
+            if let reason = runner.stopReason {
+                // The messages stay queued; the caller (cron) learns that the run did not finish.
+                Stderr.write("\(program): queue run stopped: \(reason)\n")
+                return ExitCode.tempFail.rawValue
+            }
             return 0
         }
         // -q30m: run every interval, trying only what is due (Sendmail's meaning), in the foreground.

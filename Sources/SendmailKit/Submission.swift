@@ -130,11 +130,9 @@ public enum Submission {
     /// Returns the committed envelopes, in the order of `copies`.
     static func writeCopies(_ copies: [PlannedCopy], envelope: QueuedEnvelope, header: HeaderBlock, input: MessageInput,
                             options: SubmissionRequest, runtime rt: Runtime) throws -> [QueuedEnvelope] {
-        let scratch = rt.spool.tmpDir + "/" + envelope.id + ".in"
-        SignalCleanup.track(scratch)
-        let fd = open(scratch, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw QueueError.system("cannot create", path: scratch, errno: errno, creating: true) }
-        unlink(scratch)  // anonymous from now on: nothing to clean up after a crash
+        // Anonymous (O_TMPFILE, or created and unlinked at once, relative to the held tmp/
+        // folder): nothing to clean up after a crash or a signal.
+        let fd = try rt.spool.scratchFile(envelope.id + ".in")
         defer { close(fd) }
         func put(_ bytes: [UInt8]) throws {
             var off = 0

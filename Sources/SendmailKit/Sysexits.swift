@@ -79,6 +79,8 @@ public enum ExitCodes {
         case .notFound: return .noInput
         case .corrupt: return .software
         case .locked: return .tempFail
+        // A link or foreign file where a queue file should be: refused, never followed.
+        case .unsafe: return .software
         }
     }
 

@@ -111,4 +111,55 @@ final class LocalDeliveryTests: XCTestCase {
         XCTAssertEqual(r[e.id]?.deferred.count, 1)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/target"))
     }
+
+    /// /var/mail/USER as a symbolic link or a second hard link to a victim, and USER.lock as
+    /// a link to it: delivery (as root) refuses with the reason, the victim is unchanged,
+    /// the message stays queued; once the mailbox is a plain file again it is delivered.
+    func testMailboxLinkedToAVictimIsNeverWritten() throws {
+        let rt = try runtime()
+        let victim = dir + "/victim", box = dir + "/spool/" + user
+        let precious = "root's precious file\n"
+        try precious.write(toFile: victim, atomically: false, encoding: .utf8)
+        let e = try submit(rt, [user], "Subject: attack\n\nx\n")
+
+        XCTAssertEqual(symlink(victim, box), 0)
+        var r = try run(rt)
+        XCTAssertTrue(r[e.id]?.deferred.first?.reason.contains("symbolic link") ?? false, "\(String(describing: r[e.id]))")
+        unlink(box)
+
+        XCTAssertEqual(link(victim, box), 0)
+        r = try run(rt)
+        XCTAssertTrue(r[e.id]?.deferred.first?.reason.contains("2 hard links") ?? false, "\(String(describing: r[e.id]))")
+        unlink(box)
+
+        XCTAssertEqual(symlink(victim, box + ".lock"), 0)
+        r = try run(rt)
+        XCTAssertTrue(r[e.id]?.deferred.first?.reason.contains("locked") ?? false, "\(String(describing: r[e.id]))")
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: box + ".lock"), victim, "a live lock is left alone")
+        unlink(box + ".lock")
+
+        XCTAssertEqual(try String(contentsOfFile: victim, encoding: .utf8), precious)
+        XCTAssertEqual(try rt.spool.list(), [e.id])
+        r = try run(rt)
+        XCTAssertEqual(r[e.id]?.accepted, [user])
+        XCTAssertTrue(mailbox.contains("Subject: attack"))
+        var st = stat()
+        XCTAssertEqual(lstat(box, &st), 0)
+        XCTAssertEqual(st.st_nlink, 1)
+        XCTAssertEqual(st.st_mode & S_IFMT, S_IFREG)
+    }
+
+    /// As root, a mailbox owned by another user is not written (it is not the recipient's);
+    /// a missing one is created for the recipient.
+    func testMailboxOfAnotherOwnerIsRefused() throws {
+        guard geteuid() == 0 else { throw XCTSkip("needs root (ownership of the mailbox)") }
+        let rt = try runtime()
+        let box = dir + "/spool/" + user
+        FileManager.default.createFile(atPath: box, contents: Data("old\n".utf8))
+        XCTAssertEqual(chown(box, 65534, 65534), 0)
+        let e = try submit(rt, [user], "Subject: owner\n\nx\n")
+        let r = try run(rt)
+        XCTAssertTrue(r[e.id]?.deferred.first?.reason.contains("belongs to uid 65534") ?? false, "\(String(describing: r[e.id]))")
+        XCTAssertEqual(mailbox, "old\n")
+    }
 }

@@ -18,7 +18,7 @@ final class ExitCodeTableTests: XCTestCase {
 
     func testEveryQueueErrorCode() {
         let expected: [QueueError.Code: Int32] = [
-            .cannotCreate: 73, .noSpace: 75, .io: 74, .permission: 77, .notFound: 66, .corrupt: 70, .locked: 75,
+            .cannotCreate: 73, .noSpace: 75, .io: 74, .permission: 77, .notFound: 66, .corrupt: 70, .locked: 75, .unsafe: 70,
         ]
         for code in QueueError.Code.allCases {
             guard let want = expected[code] else { XCTFail("no row for QueueError.\(code)"); continue }

@@ -9,6 +9,12 @@
 /// still needed. Returns 0 on success, -1 with errno set on failure.
 int sm_file_start_writeback(int fd, long long offset, long long length);
 
+/// Moves `oldname` (relative to `olddirfd`) to `newname` (relative to `newdirfd`) like
+/// renameat, but fails with EEXIST instead of replacing an existing `newname`
+/// (renameat2 RENAME_NOREPLACE, Linux 3.15; EINVAL where the filesystem lacks it). Neither
+/// name is followed if it is a symbolic link. Returns 0, or -1 with errno set.
+int sm_file_rename_noreplace(int olddirfd, const char *oldname, int newdirfd, const char *newname);
+
 /// New source/sink BIO that writes to `fd` (which it does not close), looping over short writes
 /// and EINTR. When `writeback_step` > 0, writeback of what it wrote is started every
 /// `writeback_step` bytes (sm_file_start_writeback), so that a final fsync has little left to
