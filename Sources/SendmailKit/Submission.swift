@@ -138,7 +138,7 @@ public enum Submission {
             var off = 0
             while off < bytes.count {
                 let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, bytes.count - off) }
-                if n < 0 { if errno == EINTR { continue }; throw QueueError.system("cannot write", path: scratch, errno: errno) }
+                if n < 0 { if errno == EINTR { continue }; throw QueueError.system("cannot write", path: rt.spool.tmpDir + "/(the message)", errno: errno) }
                 off += n
             }
         }
