@@ -100,6 +100,28 @@ public struct Spool: Sendable {
         if let state { state.retire() } else { removeName(.state, id) }
     }
 
+    /// Keeps a delivered message instead of removing it (KeepQueue): it moves to `sent/ID`
+    /// (made on first use), where no queue run looks; its state goes as with `remove`.
+    public func keep(_ id: String, state: StateFile? = nil) throws {
+        guard QueueID.isValid(id) else { throw QueueError(.notFound, "\(id): not a queue id") }
+        let root = try folders.fd(.root)
+        if mkdirat(root, SpoolFolders.Folder.sent.name, 0o2770) != 0 && errno != EEXIST {
+            throw QueueError.system("cannot create queue folder", path: folders.path(.sent), errno: errno, creating: true)
+        }
+        if renameat(try folders.fd(.messages), id, try folders.fd(.sent), id) != 0 {
+            throw QueueError.system("cannot keep", path: messagePath(id), errno: errno)
+        }
+        if let state { state.retire() } else { removeName(.state, id) }
+    }
+
+    /// The ids of the messages kept in `sent/` (KeepQueue).
+    public func keptMessages() throws -> [String] {
+        let root = try folders.fd(.root)
+        var st = stat()
+        guard fstatat(root, SpoolFolders.Folder.sent.name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return [] }
+        return try names(in: .sent).filter(QueueID.isValid).sorted()
+    }
+
     /// Takes the message's delivery lock without waiting; nil when another process has it.
     /// The lock is an flock on the message file, which is never replaced, so it stays valid.
     /// Throws `.unsafe` for a file the queue did not make (a link, another hard link).

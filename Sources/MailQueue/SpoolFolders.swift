@@ -13,6 +13,8 @@ import Glibc
 final class SpoolFolders: @unchecked Sendable {
     enum Folder: Int, CaseIterable {
         case root, tmp, messages, state
+        /// Delivered messages kept (KeepQueue); made on first use only.
+        case sent
         /// The name under the root.
         var name: String {
             switch self {
@@ -20,6 +22,7 @@ final class SpoolFolders: @unchecked Sendable {
             case .tmp: return "tmp"
             case .messages: return "messages"
             case .state: return "state"
+            case .sent: return "sent"
             }
         }
     }

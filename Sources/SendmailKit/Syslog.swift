@@ -1,10 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import MailQueue
 
 /// Log lines to syslog (facility mail) in Postfix's format, so that pflogsumm, logwatch and
 /// fail2ban read them: `QUEUEID: from=<sender>, size=N, nrcpt=M (queue active)`.
-public struct MailLog: Sendable {
+public struct MailLog: QueueLog, Sendable {
     public var ident: String
     /// Also write each line to stderr (with -v).
     public var echo: Bool

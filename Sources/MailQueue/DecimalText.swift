@@ -1,7 +1,7 @@
 /// Fixed-point text of a non-negative number, rounded half up (String(format: "%.2f") without
 /// Foundation).
-enum DecimalText {
-    static func fixed(_ value: Double, decimals: Int) -> String {
+public enum DecimalText {
+    public static func fixed(_ value: Double, decimals: Int) -> String {
         guard value.isFinite, value >= 0 else { return "0" }
         var scale = 1
         for _ in 0..<decimals { scale *= 10 }

@@ -4,20 +4,20 @@ import Glibc
 
 /// A mutex over pthread_mutex_t (Foundation's NSLock would bring Foundation's CoreFoundation
 /// half into the binary, a few milliseconds of start-up on every sendmail call).
-final class Lock: @unchecked Sendable {
+public final class Lock: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
-    init() { pthread_mutex_init(mutex, nil) }
+    public init() { pthread_mutex_init(mutex, nil) }
 
     deinit {
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
     }
 
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
+    public func lock() { pthread_mutex_lock(mutex) }
+    public func unlock() { pthread_mutex_unlock(mutex) }
 
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
         lock(); defer { unlock() }
         return try body()
     }
@@ -25,7 +25,7 @@ final class Lock: @unchecked Sendable {
 
 /// Runs `body` on `count` threads at once and returns when every one has finished.
 /// Threads that cannot be created are made up for by running `body` on the caller's thread.
-func runOnThreads(_ count: Int, stackSize: Int = 1 << 20, _ body: @escaping () -> Void) {
+public func runOnThreads(_ count: Int, stackSize: Int = 1 << 20, _ body: @escaping () -> Void) {
     final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
     var threads: [pthread_t] = []
     var attributes = pthread_attr_t()
