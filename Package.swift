@@ -47,7 +47,7 @@ let package = Package(
         // IO.
         .target(name: "SMTPTransport", dependencies: ["MailMessage", "SMTPProtocol", "CMailShim"], swiftSettings: swift5),
         .target(name: "SMIME", dependencies: ["MailMessage", "CMailShim"], swiftSettings: swift5),
-        .target(name: "MailQueue", dependencies: ["MailMessage", "CMailShim"], swiftSettings: swift5),
+        .target(name: "MailQueue", dependencies: ["MailMessage", "SMTPProtocol", "CMailShim"], swiftSettings: swift5),
         .target(name: "Sealmail",
                 dependencies: ["MailMessage", "SMTPProtocol", "SMTPTransport", "SMIME", "MailQueue"],
                 swiftSettings: swift5),
@@ -61,6 +61,8 @@ let package = Package(
         // Executables: a main.swift of a few lines each.
         .executableTarget(name: "sealmail", dependencies: ["SendmailKit"], exclude: ["man"], swiftSettings: swift5),
         .executableTarget(name: "sealctl", dependencies: ["SealctlKit"], swiftSettings: swift5),
+        // The getting-started program of the Sealmail documentation, compiled as written.
+        .executableTarget(name: "SealmailExample", dependencies: ["Sealmail"], swiftSettings: swift5),
 
         // Test utilities shipped as their own target (an in-process scripted SMTP server).
         .target(name: "SMTPTestSupport", dependencies: ["SMTPProtocol"], swiftSettings: swift5),

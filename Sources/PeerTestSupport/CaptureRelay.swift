@@ -48,13 +48,17 @@ public final class CaptureRelay {
     ///   - rules: a file of `ADDRESS REPLY` lines (see smtp_capture.py), read at every RCPT:
     ///     those recipients get that reply instead of 250.
     /// - Throws: `PeerUnavailable` without aiosmtpd; `PeerError` when it does not start.
-    public init(delay: Double = 0, rules: String? = nil) throws {
+    ///   - port: the port to listen on (default: a free one).
+    public init(delay: Double = 0, rules: String? = nil, port fixedPort: UInt16? = nil) throws {
         try Peers.requirePythonModule("aiosmtpd", package: "python3-aiosmtpd")
         guard FileManager.default.fileExists(atPath: Self.script) else { throw PeerError("missing \(Self.script)") }
         var template = Array(((ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/sealmail-relay-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw PeerError("mkdtemp: \(String(cString: strerror(errno)))") }
         outDir = String(cString: made)
-        let port = PeerProcess.freePort()
+        if let fixedPort, PeerProcess.canConnect(fixedPort) {
+            throw PeerError("port \(fixedPort) of 127.0.0.1 is in use")
+        }
+        let port = fixedPort ?? PeerProcess.freePort()
         var options: [String] = []
         if delay > 0 { options += ["--delay", "\(delay)"] }
         if let rules { options += ["--rules", rules] }

@@ -112,16 +112,7 @@ struct SendmailDeliveryAgent: DeliveryAgent {
         }
 
         mutating func deliver(_ env: QueuedEnvelope, pending: [Int], fd: Int32, offset: Int64) -> Attempt {
-            let smtpEnvelope = SMTPEnvelope(
-                sender: env.sender.isEmpty ? nil : env.sender,
-                recipients: pending.map { i in
-                    let r = env.recipients[i]
-                    return SMTPRecipient(r.address, notify: r.notify.map(Self.notify), originalRecipient: r.original)
-                },
-                ret: env.ret.flatMap(DSNReturn.init(rawValue:)), envelopeID: env.envid,
-                body: env.bodyType == .sevenBit ? .sevenBit : .eightBitMIME,
-                requiresSMTPUTF8: env.smtputf8, prefersSMTPUTF8: env.eightBitHeader,
-                hasLongLines: env.hasLongLines, hasNUL: env.hasNUL, messageSize: Int(env.size))
+            let smtpEnvelope = env.smtpEnvelope(recipients: pending)
             let source = SMTPMessageSource.file(descriptor: fd, offset: offset, length: env.size)
             if runner.runDeadline?.hasPassed == true {
                 return .failed(reason: runner.interruptedReason, relay: nil, dsn: "4.4.2")
@@ -193,15 +184,6 @@ struct SendmailDeliveryAgent: DeliveryAgent {
                 return .failed(reason: e.description, relay: e.relay?.description, dsn: transientDSN)
             }
             return .failed(reason: "\(error)", relay: nil, dsn: "4.3.0")
-        }
-
-        static func notify(_ value: String) -> DSNNotify {
-            var n: DSNNotify = []
-            let v = value.uppercased()
-            if v.firstRange(of: "SUCCESS") != nil { n.insert(.success) }
-            if v.firstRange(of: "FAILURE") != nil { n.insert(.failure) }
-            if v.firstRange(of: "DELAY") != nil { n.insert(.delay) }
-            return n
         }
     }
 }
