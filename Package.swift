@@ -63,6 +63,8 @@ let package = Package(
         .executableTarget(name: "sealctl", dependencies: ["SealctlKit"], swiftSettings: swift5),
         // The getting-started program of the Sealmail documentation, compiled as written.
         .executableTarget(name: "SealmailExample", dependencies: ["Sealmail"], swiftSettings: swift5),
+        // One large signed and encrypted message through the library, printing its peak memory.
+        .executableTarget(name: "SealmailLargeSend", dependencies: ["Sealmail"], swiftSettings: swift5),
 
         // Test utilities shipped as their own target (an in-process scripted SMTP server).
         .target(name: "SMTPTestSupport", dependencies: ["SMTPProtocol"], swiftSettings: swift5),

@@ -67,6 +67,14 @@ if [ "$(nm "$bin/sealmail" | grep -c -e __CFInitialize -e icudt)" != 0 ]; then
     echo "Tests/run.sh: sealmail links CoreFoundation/ICU (see Tests/run.sh)" >&2
     failed=1
 fi
+# The library streams: a 1 GiB attachment signed and encrypted in under 64 MiB (release build;
+# swift test ran the same check with 64 MiB on the debug build).
+echo "Tests/run.sh: 1 GiB signed and encrypted through the library"
+if ! SEALMAIL_LARGE_MIB=1024 SEALMAIL_LARGE_TOOL="$bin/SealmailLargeSend" \
+        swift test --skip-build --filter LargeMessageTests 2>&1 | grep -E "error|passed|failed|skipped"; then
+    echo "Tests/run.sh: the 1 GiB check failed" >&2
+    failed=1
+fi
 for suite in compat/run Tests/install/run.sh; do
     [ -x "$suite" ] || continue
     echo "Tests/run.sh: $suite"

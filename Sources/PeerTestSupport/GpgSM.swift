@@ -66,6 +66,11 @@ public final class GpgSM {
                        env: env)
     }
 
+    /// gpgsm --verify of a detached signature over a file (for content too large to hold).
+    public func verifyFiles(signature: String, content: String) throws -> Run {
+        try sh(["gpgsm", "--batch", "--status-fd", "1"] + clock + ["--verify", signature, content], env: env)
+    }
+
     /// gpgsm --verify of an opaque signature; the content goes to `contentPath`.
     public func verifyOpaque(_ der: [UInt8], contentPath: String) throws -> Run {
         let sig = dir.write("opaque.der", der)
