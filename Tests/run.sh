@@ -71,7 +71,7 @@ fi
 # swift test ran the same check with 64 MiB on the debug build).
 echo "Tests/run.sh: 1 GiB signed and encrypted through the library"
 if ! SEALMAIL_LARGE_MIB=1024 SEALMAIL_LARGE_TOOL="$bin/SealmailLargeSend" \
-        swift test --skip-build --filter LargeMessageTests 2>&1 | grep -E "error|passed|failed|skipped"; then
+        swift test --skip-build --filter SealmailTests.LargeMessageTests 2>&1 | grep -E "error|passed|failed|skipped"; then
     echo "Tests/run.sh: the 1 GiB check failed" >&2
     failed=1
 fi
