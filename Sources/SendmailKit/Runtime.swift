@@ -35,6 +35,25 @@ public struct Runtime: Sendable {
     /// Random bits of queue ids.
     public var random: @Sendable () -> UInt64 = { UInt64.random(in: 0...UInt64.max) }
 
+    /// A runtime from values, for applications and tests that submit without a config file
+    /// or a passwd lookup: the queue is `config.queueDir`, the domain qualifies addresses
+    /// (this host's short name and `localhost` count as local), the log goes to syslog.
+    public init(config: SealmailConfig, configPath: String = "(given)", identity: SystemIdentity, hostname: String,
+                domain: String, trust: FileTrust = FileTrust(owners: [getuid()])) {
+        var localNames: Set<String> = ["localhost"]
+        localNames.insert(String(identity.nodeName.split(separator: ".").first ?? ""))
+        localNames.insert(String(hostname.split(separator: ".").first ?? ""))
+        self.init(config: config, configPath: configPath, identity: identity, hostname: hostname, domain: domain,
+                  qualifier: AddressQualifier(domain: domain, localNames: localNames), spool: Spool(root: config.queueDir),
+                  log: MailLog(ident: config.syslogIdent, echo: false), trust: trust)
+    }
+
+    init(config: SealmailConfig, configPath: String, identity: SystemIdentity, hostname: String, domain: String,
+         qualifier: AddressQualifier, spool: Spool, log: MailLog, trust: FileTrust) {
+        self.config = config; self.configPath = configPath; self.identity = identity; self.hostname = hostname
+        self.domain = domain; self.qualifier = qualifier; self.spool = spool; self.log = log; self.trust = trust
+    }
+
     /// Loads the config from `-C`, else `SEALMAIL_CONFIG`, else the default path. A config
     /// chosen by a caller who is not root makes the binary drop its set-group-ID privilege
     /// first (DESIGN.md "Security model"), so it can never read the group's files for them.

@@ -11,6 +11,10 @@ public struct SystemIdentity: Sendable {
     /// gethostname(2) as it is.
     public var nodeName: String
 
+    public init(uid: UInt32, user: String, gecosName: String? = nil, nodeName: String) {
+        self.uid = uid; self.user = user; self.gecosName = gecosName; self.nodeName = nodeName
+    }
+
     /// Reads the real uid's passwd entry and the host name.
     public static func current() throws -> SystemIdentity {
         let uid = getuid()
