@@ -27,3 +27,24 @@ extension QueuedEnvelope {
         return n
     }
 }
+
+extension RecipientOutcome {
+    /// The outcomes of a transaction's recipients: `results[k]` belongs to `recipients[k]`
+    /// (indexes into the envelope), the relay's reply kept verbatim (`relay` is
+    /// `host[ip]:port`).
+    public static func outcomes(for recipients: [Int], results: [SMTPRecipientResult], relay: String) -> [Int: RecipientOutcome] {
+        var out: [Int: RecipientOutcome] = [:]
+        for (k, i) in recipients.enumerated() where k < results.count {
+            let o = results[k].outcome
+            let kind: Kind
+            switch o.kind {
+            case .accepted: kind = .sent
+            case .transient: kind = .deferred
+            case .permanent: kind = .failed
+            }
+            out[i] = RecipientOutcome(kind, dsn: o.enhancedStatus.description, reason: o.diagnostic,
+                                      relay: relay, fromReply: kind != .sent)
+        }
+        return out
+    }
+}

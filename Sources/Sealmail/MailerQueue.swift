@@ -92,18 +92,7 @@ struct PooledDeliveryAgent: DeliveryAgent {
         var out: [Int: RecipientOutcome] = [:]
         do {
             let result = try Mailer.send(envelope.smtpEnvelope(recipients: recipients), source, on: connection)
-            let relay = result.relay.description
-            for (k, i) in recipients.enumerated() where k < result.recipients.count {
-                let o = result.recipients[k].outcome
-                let kind: RecipientOutcome.Kind
-                switch o.kind {
-                case .accepted: kind = .sent
-                case .transient: kind = .deferred
-                case .permanent: kind = .failed
-                }
-                out[i] = RecipientOutcome(kind, dsn: o.enhancedStatus.description, reason: o.diagnostic,
-                                          relay: relay, fromReply: kind != .sent)
-            }
+            out = RecipientOutcome.outcomes(for: recipients, results: result.recipients, relay: result.relay.description)
         } catch {
             // The session failed: nothing was delivered; everyone is tried again later.
             let e = error as? SMTPError

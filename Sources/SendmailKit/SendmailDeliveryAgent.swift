@@ -30,18 +30,7 @@ struct SendmailDeliveryAgent: DeliveryAgent {
             case .failed(let reason, let relay, let dsn):
                 for i in remote { out[i] = RecipientOutcome(.deferred, dsn: dsn, reason: reason, relay: relay) }
             case .delivered(let result):
-                let relay = result.relay.description
-                for (k, i) in remote.enumerated() where k < result.recipients.count {
-                    let o = result.recipients[k].outcome
-                    let kind: RecipientOutcome.Kind
-                    switch o.kind {
-                    case .accepted: kind = .sent
-                    case .transient: kind = .deferred
-                    case .permanent: kind = .failed
-                    }
-                    out[i] = RecipientOutcome(kind, dsn: o.enhancedStatus.description, reason: o.diagnostic,
-                                              relay: relay, fromReply: kind != .sent)
-                }
+                out.merge(RecipientOutcome.outcomes(for: remote, results: result.recipients, relay: result.relay.description)) { $1 }
             }
         }
         return out
