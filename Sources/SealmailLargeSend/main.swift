@@ -11,6 +11,22 @@ import Glibc
 #endif
 import Sealmail
 
+/// This program's peak resident set (VmHWM of /proc/self/status), in KiB. Not getrusage's
+/// ru_maxrss: Linux carries that across execve, so a child spawned by a large process (the
+/// test runner) would report its parent's size.
+func peakRSSKiB() -> Int {
+    guard let f = fopen("/proc/self/status", "r") else { return -1 }
+    defer { fclose(f) }
+    var line = [CChar](repeating: 0, count: 256)
+    while fgets(&line, Int32(line.count), f) != nil {
+        let text = String(cString: line)
+        if text.hasPrefix("VmHWM:") {
+            return Int(text.dropFirst(6).filter { $0 >= "0" && $0 <= "9" }) ?? -1
+        }
+    }
+    return -1
+}
+
 let args = CommandLine.arguments
 guard args.count >= 6, let port = UInt16(args[1]) else {
     print("usage: SealmailLargeSend PORT ATTACHMENT SIGNER.crt SIGNER.key RECIPIENT.crt [TMPDIR]")
@@ -28,10 +44,8 @@ do {
     let mailer = Mailer(relay: relay, maxConnections: 1, temporaryDirectory: args.count > 6 ? args[6] : nil)
     let report = try await mailer.send(mail)
     await mailer.close()
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
     print("accepted \(report.recipients.filter { $0.status == .accepted }.count)")
-    print("peak_rss_kib \(usage.ru_maxrss)")
+    print("peak_rss_kib \(peakRSSKiB())")
 } catch {
     print("error: \(error)")
     exit(1)
