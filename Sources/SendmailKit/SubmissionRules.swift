@@ -151,7 +151,7 @@ public enum SubmissionRules {
             if addressFields.contains(lower), let q = c.qualifier.qualifyField(f.unfoldedValue) {
                 f = HeaderField.folded(name: field.name, value: q)
             }
-            out.fields.append(HeaderFolding.limitLineLength(f))
+            out.fields.append(f)
         }
         let prefix = input.containsPrefix("Resent-") ? "Resent-" : ""
         if !input.contains(prefix + "Message-ID") {
@@ -172,6 +172,9 @@ public enum SubmissionRules {
             }
             out.fields.append(HeaderField.folded(name: prefix + "From", value: Array(value.utf8)))
         }
+        // Every field, those added here too (a -F name or a sender of one long word: found by
+        // Tests/Fuzz, fuzz-header), ends with no line over 998 octets.
+        out.fields = out.fields.map(HeaderFolding.limitLineLength)
         return out
     }
 

@@ -178,6 +178,21 @@ final class SubmissionRulesTests: XCTestCase {
         XCTAssertEqual(h.first("From")?.value, "MAILER-DAEMON@example.com")
     }
 
+    /// Found by Tests/Fuzz (fuzz-header): a -F name (or GECOS, NAME) or a -f sender of one word
+    /// near 1000 octets made the added From: one line over 998 octets.
+    func testAddedFieldsKeepTheLineLimit() {
+        let name = String(repeating: "y", count: 993)
+        let sender = String(repeating: "s", count: 1000) + "@example.com"
+        for (fullName, from) in [(name, "root@example.com"), (nil, sender)] {
+            let h = SubmissionRules.finalHeader(header("Subject: s\n\n"), sender: from, fullNameOption: fullName,
+                                                context: context())
+            let lines = wire(h).components(separatedBy: "\r\n")
+            XCTAssertEqual(lines.filter { $0.utf8.count > 998 }.count, 0, "\(lines.map(\.utf8.count))")
+            XCTAssertTrue(h.first("From")!.value.hasSuffix("@example.com>") || h.first("From")!.value.hasSuffix("@example.com"))
+            XCTAssertEqual(HeaderBlock.parse(h.wireBytes + [13, 10]).block, h)
+        }
+    }
+
     func testHeaderWordOver998OctetsBrokenLikePostfix() {
         let z = String(repeating: "z", count: 1500)
         let h = SubmissionRules.finalHeader(header("X-Long: \(z)\n\n"), sender: "a@example.com",
