@@ -69,11 +69,9 @@ func streamedHeader(_ message: [UInt8], seed: UInt8, asSendmail: Bool) -> (block
 }
 
 func checkFinalHeader(_ block: HeaderBlock, flags: UInt8, message: [UInt8]) {
-    // `Name:` alone longer than 998 octets cannot be written within the limit at all: such a
-    // message has to be refused at submission (issue 11 item 7; today finalHeader breaks the
-    // name from its colon, found here with a 998-octet name). Until that refusal exists the
-    // final-header properties are not checked for it.
-    if block.fields.contains(where: { $0.name.utf8.count + 1 > LineLimit.maxOctets }) { return }
+    // A name too long to fit on a line with its colon never reaches finalHeader: the
+    // submission refuses the message first (exit 65, `HeaderFolding.fieldNameTooLong`).
+    if HeaderFolding.fieldNameTooLong(in: block) != nil { return }
     let context = SubmissionContext(
         qualifier: AddressQualifier(domain: "example.org", localNames: ["vm", "localhost"]),
         hostname: "vm.example.org", user: "root", uid: 0, fullName: flags & 1 != 0 ? "Charlie Root" : nil,
