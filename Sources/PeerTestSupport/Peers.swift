@@ -2,8 +2,10 @@ import Foundation
 
 /// Test utilities for the real peers the test suite runs on 127.0.0.1 and in temporary
 /// folders (DESIGN.md "Tests"): programs no one here wrote, started by pid and stopped by pid
-/// (`PeerProcess`), a tool runner (`sh`), a throwaway gpgsm home (`GpgSM`) and the minimal
-/// MIME splitting gpgsm needs (`MIMESplit`). Shared by the test targets, so that each concern
+/// (`PeerProcess`), a tool runner (`sh`), the other S/MIME implementations as readers and
+/// writers (a throwaway gpgsm home `GpgSM`, an NSS database `NSS`, Bouncy Castle
+/// `BouncyCastle`), and the minimal MIME splitting and framing the CMS tools need
+/// (`MIMESplit`, `MIMEWrap`). Shared by the test targets, so that each concern
 /// has one place; it does not import XCTest (the release build builds every target), so a
 /// missing peer is `PeerUnavailable`, which the tests turn into XCTSkip.
 
