@@ -65,7 +65,7 @@ enum CMSBuilder {
                 throw SMIMEError(.cryptoFailure, "cannot add recipient \(cert.subject)")
             }
             switch CMS_RecipientInfo_type(ri) {
-            case CMS_RECIPINFO_TRANS where options.rsaKeyTransport == .oaep:
+            case CMS_RECIPINFO_TRANS where options.keyTransport(for: cert).usesOAEP(for: cert):
                 guard sm_cms_recipient_use_oaep(ri) == 1 else { throw SMIMEError(.cryptoFailure, "cannot select OAEP") }
             case CMS_RECIPINFO_AGREE:
                 guard sm_cms_recipient_use_ecdh(ri, options.cipher.keyBits) == 1 else {
