@@ -206,8 +206,8 @@ public struct Protection {
     /// RFC 9788 4.5.3 legacy display: with header protection, when encrypting hides the
     /// Subject outside, the main text parts begin with `Subject: <the real one>` and a blank
     /// line (marked `hp-legacy-display="1"`), so that clients without header protection still
-    /// show it. Ignored otherwise.
-    public var legacyDisplay = false
+    /// show it. On by default; ignored without header protection or encryption.
+    public var legacyDisplay = true
     /// When set, signer and recipient certificates must chain to these anchors and not be
     /// revoked by these CRLs; without it only validity period and key purposes are checked.
     public var trust: TrustSettings?

@@ -214,4 +214,57 @@ final class PolicyConstructTests: PolicyTestCase {
         XCTAssertTrue(text.contains("  warning: ECDH key agreement (a recipient certificate with an EC key) cannot be opened by NSS 3.87"), text)
         XCTAssertFalse(text.contains("OAEP"), text)
     }
+
+    // MARK: legacy_display
+
+    /// The first text part of `entity` as Python's email package decodes it, and its
+    /// hp-legacy-display parameter.
+    func firstText(_ entity: [UInt8]) throws -> (text: String, display: String?) {
+        let script = """
+        import email, sys
+        m = email.message_from_bytes(sys.stdin.buffer.read())
+        part = next(p for p in m.walk() if p.get_content_maintype() == 'text')
+        sys.stdout.write((part.get_param('hp-legacy-display') or '-') + '\\n')
+        sys.stdout.write(part.get_payload(decode=True).decode(part.get_content_charset() or 'ascii'))
+        """
+        let r = try sh([Peers.python, "-c", script], stdin: Data(entity))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let (first, rest) = (r.out.prefix { $0 != "\n" }, r.out.drop { $0 != "\n" }.dropFirst())
+        return (String(rest), first == "-" ? nil : String(first))
+    }
+
+    /// `header_protection = true` (legacy_display on by default): a's encrypted copy shows
+    /// `[...]` outside and its text begins with the real Subject, as Python's email package
+    /// and Bouncy Castle (a reader without header protection) see it; c's rule says
+    /// `legacy_display = false`: no display. policy explain says which.
+    func testLegacyDisplayFromTheConfig() throws {
+        let bc = try bouncyCastle()
+        let a = Self.partner("a"), c = Self.partner("c")
+        try writePolicy(rules: signRule() + """
+
+            [[smime.encrypt]]
+            to = ["\(c)"]
+            mode = "required"
+            legacy_display = false
+            """ + encryptRules([(["*"], "required")]), smime: "header_protection = true")
+        let explained = try sealctl(["policy", "explain", "--from", Self.sender, "--to", a, "--to", c])
+        XCTAssertEqual(explained.stdoutText.components(separatedBy: "(legacy display)").count - 1, 1, explained.stdoutText)
+        try deliver(message(to: [a, c], subject: "Salary review"))
+        let copies = try relay.waitForMessages(2)
+        let forA = try copy(for: [a], in: copies), forC = try copy(for: [c], in: copies)
+        XCTAssertEqual(forA.fields("Subject"), ["[...]"])
+        let innerA = try openssl.verify(try openssl.decrypt(forA.data, cert: pki.cert("a"), key: pki.key("a"))).content
+        let shown = try firstText(innerA)
+        XCTAssertEqual(shown.display, "1")
+        XCTAssertTrue(shown.text.hasPrefix("Subject: Salary review\r\n\r\n" + Self.marker), shown.text)
+        let d = try bc.decrypt(forA.data, cert: pki.cert("a"), key: pki.key("a"))
+        let v = try bc.verify(d.output, ca: pki.caCert)
+        XCTAssertEqual(v.run.status, 0, v.run.out + v.run.stderr)
+        XCTAssertTrue(try firstText(v.output).text.hasPrefix("Subject: Salary review\r\n\r\n"))
+
+        let innerC = try openssl.verify(try openssl.decrypt(forC.data, cert: pki.cert("c"), key: pki.key("c"))).content
+        let plain = try firstText(innerC)
+        XCTAssertNil(plain.display)
+        XCTAssertTrue(plain.text.hasPrefix(Self.marker), plain.text)
+    }
 }
