@@ -33,4 +33,19 @@ public enum Peers {
             throw PeerUnavailable("\(program) is not installed (Debian package \(package))")
         }
     }
+
+    /// Lines for `openssl x509 -extfile` (last in the file: it ends with its own sections)
+    /// that give a certificate an SMIMECapabilities extension (RFC 4262) announcing RSAES-OAEP
+    /// and AES-256-CBC: a recipient whose client says it opens OAEP.
+    public static let oaepCapabilitiesExtension = """
+        1.2.840.113549.1.9.15=ASN1:SEQUENCE:caps
+        [caps]
+        oaep = SEQUENCE:oaep
+        cbc = SEQUENCE:cbc
+        [oaep]
+        algorithm = OID:1.2.840.113549.1.1.7
+        [cbc]
+        algorithm = OID:2.16.840.1.101.3.4.1.42
+
+        """
 }

@@ -11,24 +11,17 @@ final class PolicyConstructTests: PolicyTestCase {
     /// A certificate issued by the throwaway CA into the certificate folder (once per class):
     /// `o@partner.example`, whose certificate announces RSAES-OAEP in an SMIMECapabilities
     /// extension (RFC 4262), and `e@partner.example` with an EC P-256 key.
-    func issueExtra(_ name: String, keyArgs: [String], keyUsage: String, extra: String = "") throws -> String {
+    func issueExtra(_ name: String, keyArgs: [String], keyUsage: String, oaep: Bool = false) throws -> String {
         let cert = pki.certificates + "/\(name).crt"
         if FileManager.default.fileExists(atPath: cert) { return cert }
         let key = pki.keys + "/\(name).key", csr = pki.dir + "/\(name).csr", ext = pki.dir + "/\(name).ext"
-        try """
+        try ("""
             basicConstraints=critical,CA:FALSE
             keyUsage=critical,\(keyUsage)
             extendedKeyUsage=emailProtection
             subjectAltName=email:\(name)@partner.example
-            \(extra)
-            [caps]
-            oaep = SEQUENCE:oaep
-            cbc = SEQUENCE:cbc
-            [oaep]
-            algorithm = OID:1.2.840.113549.1.1.7
-            [cbc]
-            algorithm = OID:2.16.840.1.101.3.4.1.42
-            """.write(toFile: ext, atomically: true, encoding: .utf8)
+
+            """ + (oaep ? Peers.oaepCapabilitiesExtension : "")).write(toFile: ext, atomically: true, encoding: .utf8)
         for args in [["req", "-new"] + keyArgs + ["-nodes", "-keyout", key, "-out", csr, "-subj", "/O=sealmail e2e/CN=\(name)"],
                      ["x509", "-req", "-in", csr, "-CA", pki.caCert, "-CAkey", pki.dir + "/ca.key", "-CAcreateserial",
                       "-days", "30", "-extfile", ext, "-out", cert]] {
@@ -39,8 +32,7 @@ final class PolicyConstructTests: PolicyTestCase {
     }
 
     func oaepCertificate() throws -> String {
-        try issueExtra("o", keyArgs: ["-newkey", "rsa:2048"], keyUsage: "digitalSignature,keyEncipherment",
-                       extra: "1.2.840.113549.1.9.15=ASN1:SEQUENCE:caps")
+        try issueExtra("o", keyArgs: ["-newkey", "rsa:2048"], keyUsage: "digitalSignature,keyEncipherment", oaep: true)
     }
 
     func ecCertificate() throws -> String {

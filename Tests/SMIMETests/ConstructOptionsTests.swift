@@ -13,15 +13,8 @@ final class ConstructOptionsTests: XCTestCase {
             keyUsage=critical,keyEncipherment
             extendedKeyUsage=emailProtection
             subjectAltName=email:o@example.test
-            1.2.840.113549.1.9.15=ASN1:SEQUENCE:caps
-            [caps]
-            oaep = SEQUENCE:oaep
-            cbc = SEQUENCE:cbc
-            [oaep]
-            algorithm = OID:1.2.840.113549.1.1.7
-            [cbc]
-            algorithm = OID:2.16.840.1.101.3.4.1.42
-            """)
+
+            """ + Peers.oaepCapabilitiesExtension)
         let key = pki.dir.file("o.key"), csr = pki.dir.file("o.csr"), cert = pki.dir.file("o.crt")
         XCTAssertEqual(try sh(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
                                "-subj", "/CN=o"]).status, 0)
