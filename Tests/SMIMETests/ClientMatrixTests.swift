@@ -147,7 +147,8 @@ final class ClientMatrixTests: XCTestCase {
         for (name, row) in table {
             for client in Client.allCases {
                 if let reason = row[client] ?? nil {
-                    let first = reason.split(whereSeparator: \.isNewline).last { $0.contains("rror") || $0.contains("Segm") } ?? ""
+                    let first = reason.split(whereSeparator: \.isNewline)
+                        .last { $0.lowercased().contains("error") || $0.contains("Segmentation") } ?? ""
                     print("- \(name), \(client.rawValue): \(first.prefix(160))")
                 }
             }
@@ -185,5 +186,26 @@ final class ClientMatrixTests: XCTestCase {
             out += "| \(name) | " + Client.allCases.map { (row[$0] ?? nil) == nil ? "opens" : "fails" }.joined(separator: " | ") + " |\n"
         }
         return out
+    }
+
+    /// What sealmail sends by default, a multipart/signed inside enveloped-data (AES-256-CBC,
+    /// RSA PKCS #1 v1.5): NSS and Bouncy Castle decrypt it and verify the signature inside.
+    func testSignedThenEncryptedOpensInNSSAndBouncyCastle() throws {
+        let (pki, nss, bc, _) = try peers()
+        let dir = TempDir()
+        var p = Protection(signer: try SigningIdentity.loadPEM(certificate: Self.keys["alice"]!.cert, key: Self.keys["alice"]!.key),
+                           recipients: try Certificate.load(contentsOf: Self.keys["bob"]!.cert))
+        p.headerProtection = true
+        let out = try protect(InteropTests.mixedMessage, p, in: dir)
+        let n = try nss.decode(MIMESplit.pkcs7(out))
+        XCTAssertTrue(n.opened, n.run.stderr)
+        let inner = try XCTUnwrap(MIMESplit.signed(n.content), "NSS's plaintext is multipart/signed")
+        let verified = try nss.decode(inner.signature, detachedContent: inner.content)
+        XCTAssertTrue(verified.verified, "\(verified.signerStatus) \(verified.run.stderr)")
+        let d = try bc.decrypt(out, cert: Self.keys["bob"]!.cert, key: Self.keys["bob"]!.key)
+        XCTAssertEqual(d.run.status, 0, d.run.stderr)
+        let v = try bc.verify(d.output, ca: pki.caCert)
+        XCTAssertEqual(v.run.status, 0, v.run.out + v.run.stderr)
+        XCTAssertTrue(String(decoding: v.output, as: UTF8.self).contains("last line"))
     }
 }
