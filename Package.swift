@@ -68,7 +68,7 @@ let package = Package(
 
         // Test utilities shipped as their own target (an in-process scripted SMTP server).
         .target(name: "SMTPTestSupport", dependencies: ["SMTPProtocol"], swiftSettings: swift5),
-        // Real peers for the tests (aiosmtpd, gpgsm, openssl): started and stopped by pid.
+        // Real peers for the tests (aiosmtpd, gpgsm, openssl, NSS, Bouncy Castle): started and stopped by pid.
         .target(name: "PeerTestSupport", swiftSettings: swift5),
 
         .testTarget(name: "MailMessageTests", dependencies: ["MailMessage"], exclude: ["Fixtures"], swiftSettings: swift5),

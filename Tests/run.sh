@@ -14,8 +14,11 @@ cd "$(dirname "$0")/.."
 need=()
 # microsocks and tinyproxy-bin: the SOCKS5 and HTTP CONNECT proxies of the proxy tests
 # (tinyproxy-bin is the program alone; the tinyproxy package would also start a daemon);
-# bsd-mailx: the mail(1) of Tests/install/run.sh (mail -s to send, mail -f to read an mbox).
-for pkg in libssl-dev libbsd-dev pkg-config openssl gpgsm python3-aiosmtpd postfix gcc microsocks tinyproxy-bin bsd-mailx; do
+# bsd-mailx: the mail(1) of Tests/install/run.sh (mail -s to send, mail -f to read an mbox);
+# libnss3-tools (cmsutil: Thunderbird's S/MIME engine) and Bouncy Castle with javax.mail and a JDK
+# (Tests/peers/BCPeer.java): the S/MIME readers and writers beside openssl and gpgsm.
+for pkg in libssl-dev libbsd-dev pkg-config openssl gpgsm python3-aiosmtpd postfix gcc microsocks tinyproxy-bin bsd-mailx \
+           libnss3-tools libbcprov-java libbcpkix-java libbcmail-java libmail-java default-jdk-headless; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -89,6 +89,22 @@ public enum LocalDelivery: String, Sendable, CaseIterable {
 
 /// `[[smime.sign]]`: who signs with which key.
 public struct SignRule: Equatable, Sendable {
+    /// `form`: how a signed-only message is framed (RFC 8551 3.5). A signature inside an
+    /// encryption is always detached.
+    public enum Form: String, Sendable, CaseIterable {
+        /// multipart/signed (RFC 1847): readable by clients without S/MIME. The default.
+        case detached
+        /// application/pkcs7-mime; smime-type=signed-data: survives relays that re-encode,
+        /// but only S/MIME clients show its content.
+        case opaque
+    }
+    /// `rsa_scheme`: the signature scheme for an RSA key (RFC 8551 2.2); EC keys sign with ECDSA.
+    public enum RSAScheme: String, Sendable, CaseIterable {
+        /// RSASSA-PKCS1-v1_5: the default.
+        case pkcs1
+        /// RSASSA-PSS (RFC 4056).
+        case pss
+    }
     public var from: [String]
     public var certificate: String
     public var key: String
@@ -98,17 +114,33 @@ public struct SignRule: Equatable, Sendable {
     public var unauthorised: String
     public var digest: String?
     public var line: Int?
+    public var form: Form = .detached
+    public var rsaScheme: RSAScheme = .pkcs1
 }
 
 /// `[[smime.encrypt]]`: which recipients are encrypted to, and how strictly.
 public struct EncryptRule: Equatable, Sendable {
     public enum Mode: String, Sendable, CaseIterable { case never, opportunistic, required }
+    /// `key_transport`: how the content key reaches an RSA recipient (RFC 8551 2.3).
+    public enum KeyTransport: String, Sendable, CaseIterable {
+        /// RSAES-PKCS1-v1_5 for every RSA recipient.
+        case pkcs1
+        /// RSAES-OAEP (RFC 3560, SHA-256) for every RSA recipient.
+        case oaep
+        /// RSAES-OAEP for a certificate whose SMIMECapabilities extension (RFC 4262) lists it,
+        /// PKCS #1 v1.5 for the others. The default.
+        case auto
+    }
     public var to: [String]
     public var mode: Mode
     public var cipher: String?
     public var line: Int?
     /// RFC 9788 header protection for these recipients; nil: `[smime] header_protection`.
     public var headerProtection: Bool? = nil
+    /// For these recipients; nil: `[smime] key_transport`.
+    public var keyTransport: KeyTransport? = nil
+    /// RFC 9788 legacy display for these recipients; nil: `[smime] legacy_display`.
+    public var legacyDisplay: Bool? = nil
 }
 
 /// `[smime]`.
@@ -123,6 +155,12 @@ public struct SMIMEConfig: Equatable, Sendable {
     /// the signed or encrypted entity; an encrypted copy's outer Subject becomes `[...]`.
     /// Off by default; `[[smime.encrypt]]` rules may say otherwise for their recipients.
     public var headerProtection = false
+    /// `key_transport` for RSA recipients of rules that do not say (`auto` by default).
+    public var keyTransport: EncryptRule.KeyTransport = .auto
+    /// RFC 9788 legacy display (`legacy_display`, section 4.5.3): when header protection hides
+    /// the Subject of an encrypted copy, its main text parts begin with the real Subject, for
+    /// clients that do not read protected headers. On by default.
+    public var legacyDisplay = true
     /// The subject tag (`secure_tag`, e.g. `[secure]`) by which a sender asks for the whole
     /// message to be encrypted: matched case-insensitively, removed before sending. nil: off.
     public var secureTag: String?

@@ -10,10 +10,10 @@ extension Reader {
                                          "command_timeout", "data_timeout", "delivery_timeout", "proxy", "proxy_user",
                                          "proxy_password_file"]
     static let smimeKeys: Set<String> = ["certificates", "trust_anchors", "digest", "cipher", "sign", "encrypt",
-                                         "header_protection", "secure_tag"]
+                                         "header_protection", "secure_tag", "key_transport", "legacy_display"]
     static let signKeys: Set<String> = ["from", "certificate", "key", "key_passphrase_file", "chain", "users",
-                                        "unauthorised", "digest"]
-    static let encryptKeys: Set<String> = ["to", "mode", "cipher", "header_protection"]
+                                        "unauthorised", "digest", "form", "rsa_scheme"]
+    static let encryptKeys: Set<String> = ["to", "mode", "cipher", "header_protection", "key_transport", "legacy_display"]
 
     mutating func readConfig(_ t: TOMLTable) -> SealmailConfig {
         var c = SealmailConfig()
@@ -144,6 +144,8 @@ extension Reader {
         if let d = string(t, "digest", "smime") { s.digest = d }
         if let c = string(t, "cipher", "smime") { s.cipher = c }
         if let h = bool(t, "header_protection", "smime") { s.headerProtection = h }
+        if let k = enumValue(t, "key_transport", "smime", EncryptRule.KeyTransport.self) { s.keyTransport = k }
+        if let l = bool(t, "legacy_display", "smime") { s.legacyDisplay = l }
         if let tag = string(t, "secure_tag", "smime"), !tag.isEmpty {
             let trimmed = tag.trimmingBlanks()
             if trimmed.isEmpty {
@@ -159,11 +161,13 @@ extension Reader {
                 problem(path, "[[smime.sign]] needs certificate and key")
                 continue
             }
-            let rule = SignRule(from: patterns(st, "from", path) ?? [], certificate: cert, key: key,
+            var rule = SignRule(from: patterns(st, "from", path) ?? [], certificate: cert, key: key,
                                 keyPassphraseFile: string(st, "key_passphrase_file", path),
                                 chain: string(st, "chain", path), users: strings(st, "users", path) ?? [],
                                 unauthorised: string(st, "unauthorised", path) ?? "refuse",
                                 digest: string(st, "digest", path), line: locator.line(of: path))
+            if let f = enumValue(st, "form", path, SignRule.Form.self) { rule.form = f }
+            if let r = enumValue(st, "rsa_scheme", path, SignRule.RSAScheme.self) { rule.rsaScheme = r }
             if rule.from.isEmpty { problem(path, "[[smime.sign]] needs from (patterns on the From address)") }
             if !["refuse", "unsigned"].contains(rule.unauthorised) {
                 problem(join(path, "unauthorised"), "unauthorised = \"\(rule.unauthorised)\" is not one of refuse | unsigned")
@@ -179,7 +183,9 @@ extension Reader {
             }
             let rule = EncryptRule(to: patterns(et, "to", path) ?? [], mode: mode,
                                    cipher: string(et, "cipher", path), line: locator.line(of: path),
-                                   headerProtection: bool(et, "header_protection", path))
+                                   headerProtection: bool(et, "header_protection", path),
+                                   keyTransport: enumValue(et, "key_transport", path, EncryptRule.KeyTransport.self),
+                                   legacyDisplay: bool(et, "legacy_display", path))
             if rule.to.isEmpty { problem(path, "[[smime.encrypt]] needs to (patterns on recipient addresses)") }
             s.encrypt.append(rule)
         }

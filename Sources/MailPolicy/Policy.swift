@@ -55,6 +55,13 @@ public struct PlannedCopy: Equatable, Sendable {
     /// RFC 9788 header protection for this copy (the recipients' rule's `header_protection`,
     /// else `[smime]`'s). Recipients whose settings differ never share a protected copy.
     public var headerProtection: Bool = false
+    /// RFC 9788 legacy display for this copy (its recipients' `legacy_display`, else
+    /// `[smime]`'s): with header protection on an encrypted copy, the main text parts begin
+    /// with the real Subject. Recipients whose settings differ never share such a copy.
+    public var legacyDisplay: Bool = false
+    /// How the content key reaches each recipient certificate of `encryptTo` (their rules'
+    /// `key_transport`, else `[smime]`'s); each RecipientInfo has its own.
+    public var keyTransport: [String: EncryptRule.KeyTransport] = [:]
 }
 
 /// A reason not to send.
@@ -138,12 +145,15 @@ public enum Policy {
         let why = tagged ? "encryption required by the \(c.smime.secureTag ?? "") tag in the Subject" : "encryption required"
         var encryptedCert: [String: String] = [:]
         var cipherFor: [String: String?] = [:]
-        var protectHeaders: [String: Bool] = [:]
+        var protectHeaders: [String: Protected] = [:]
+        var transportFor: [String: EncryptRule.KeyTransport] = [:]
         for r in input.recipients {
             let rule = c.smime.encrypt.first(where: { rule in
                 rule.to.contains { (try? AddressPattern($0))?.matches(r.address) ?? false }
             })
-            protectHeaders[r.address] = rule?.headerProtection ?? c.smime.headerProtection
+            let headers = rule?.headerProtection ?? c.smime.headerProtection
+            protectHeaders[r.address] = Protected(headers: headers,
+                                                  legacyDisplay: headers && (rule?.legacyDisplay ?? c.smime.legacyDisplay))
             let mode = tagged ? .required : (rule?.mode ?? .never)
             switch mode {
             case .never:
@@ -153,6 +163,7 @@ public enum Policy {
                 case .usable(let id, _):
                     encryptedCert[r.address] = id
                     cipherFor[r.address] = rule?.cipher
+                    transportFor[id] = rule?.keyTransport ?? c.smime.keyTransport
                 case .unusable(let reasons):
                     if mode == .required {
                         refusals.append(PolicyRefusal(kind: .noCertificate, address: r.address,
@@ -176,33 +187,50 @@ public enum Policy {
         let visible = input.recipients.filter { !$0.hidden || !smime }
         let plain = visible.filter { encryptedCert[$0.address] == nil }
         let encrypted = visible.filter { encryptedCert[$0.address] != nil }
-        func protects(_ r: PolicyRecipient) -> Bool { protectHeaders[r.address] ?? false }
-        for group in split(plain, by: signRule == nil ? { _ in false } : protects) {
+        func protects(_ r: PolicyRecipient) -> Protected { protectHeaders[r.address] ?? Protected(headers: false, legacyDisplay: false) }
+        // Signed only, the legacy display does not apply (nothing is hidden): only header
+        // protection splits the plain recipients.
+        for group in split(plain, by: { signRule == nil ? false : protects($0).headers }) {
             copies.append(PlannedCopy(recipients: group.members.map(\.address), signRule: signRule, encryptTo: [], cipher: nil,
                                       headerProtection: signRule != nil && group.key))
         }
+        func transports(_ certs: [String]) -> [String: EncryptRule.KeyTransport] {
+            Dictionary(certs.map { ($0, transportFor[$0] ?? c.smime.keyTransport) }, uniquingKeysWith: { a, _ in a })
+        }
         for group in split(encrypted, by: protects) {
-            copies.append(PlannedCopy(recipients: group.members.map(\.address), signRule: signRule,
-                                      encryptTo: group.members.map { encryptedCert[$0.address]! },
-                                      cipher: group.members.compactMap { cipherFor[$0.address] ?? nil }.first,
-                                      headerProtection: group.key))
+            let certs = group.members.map { encryptedCert[$0.address]! }
+            var copy = PlannedCopy(recipients: group.members.map(\.address), signRule: signRule, encryptTo: certs,
+                                   cipher: group.members.compactMap { cipherFor[$0.address] ?? nil }.first,
+                                   headerProtection: group.key.headers)
+            copy.legacyDisplay = group.key.headers && group.key.legacyDisplay
+            copy.keyTransport = transports(certs)
+            copies.append(copy)
         }
         if smime {
             for r in input.recipients where r.hidden {
                 let cert = encryptedCert[r.address]
-                copies.append(PlannedCopy(recipients: [r.address], signRule: signRule,
-                                          encryptTo: cert.map { [$0] } ?? [], cipher: cipherFor[r.address] ?? nil,
-                                          headerProtection: (signRule != nil || cert != nil) && protects(r)))
+                var copy = PlannedCopy(recipients: [r.address], signRule: signRule,
+                                       encryptTo: cert.map { [$0] } ?? [], cipher: cipherFor[r.address] ?? nil,
+                                       headerProtection: (signRule != nil || cert != nil) && protects(r).headers)
+                copy.legacyDisplay = cert != nil && copy.headerProtection && protects(r).legacyDisplay
+                copy.keyTransport = transports(copy.encryptTo)
+                copies.append(copy)
             }
         }
         return .send(copies)
     }
 
+    /// A recipient's header protection settings: copies are split by these.
+    struct Protected: Hashable {
+        var headers: Bool
+        var legacyDisplay: Bool
+    }
+
     /// `recipients` in groups of equal `key`, in the order each key first appears; members
     /// keep their order.
-    static func split(_ recipients: [PolicyRecipient], by key: (PolicyRecipient) -> Bool)
-        -> [(key: Bool, members: [PolicyRecipient])] {
-        var groups: [(key: Bool, members: [PolicyRecipient])] = []
+    static func split<Key: Equatable>(_ recipients: [PolicyRecipient], by key: (PolicyRecipient) -> Key)
+        -> [(key: Key, members: [PolicyRecipient])] {
+        var groups: [(key: Key, members: [PolicyRecipient])] = []
         for r in recipients {
             let k = key(r)
             if let i = groups.firstIndex(where: { $0.key == k }) { groups[i].members.append(r) } else { groups.append((k, [r])) }

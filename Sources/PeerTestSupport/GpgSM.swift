@@ -78,6 +78,33 @@ public final class GpgSM {
                         + ["--output", contentPath, "--verify", sig], env: env)
     }
 
+    /// Imports a certificate without a key (a recipient to encrypt to).
+    public func importCertificate(_ path: String) throws {
+        let imported = try sh(["gpgsm", "--batch", "--import", path], env: env)
+        guard imported.status == 0 else { throw GpgError(what: "import certificate", run: imported) }
+    }
+
+    /// gpgsm --sign (opaque signed-data) or --detach-sign with the imported key of `signer`
+    /// (an e-mail address); the DER signature.
+    public func sign(_ content: [UInt8], signer: String, detached: Bool) throws -> [UInt8] {
+        let data = dir.write("sign-content", content), out = dir.file("sign-\(UUID().uuidString).der")
+        let run = try sh(["gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0"] + clock
+                           + ["-u", signer, "--output", out, detached ? "--detach-sign" : "--sign", data],
+                         stdin: Data("test\n".utf8), env: env)
+        guard run.status == 0 else { throw GpgError(what: "sign", run: run) }
+        return dir.read(URL(fileURLWithPath: out).lastPathComponent)
+    }
+
+    /// gpgsm --encrypt to imported certificates (e-mail addresses); the DER enveloped-data
+    /// (gpgsm 2.2 picks AES-128-CBC and RSA PKCS #1 v1.5).
+    public func encrypt(_ content: [UInt8], to recipients: [String]) throws -> [UInt8] {
+        let data = dir.write("encrypt-content", content), out = dir.file("encrypt-\(UUID().uuidString).der")
+        let run = try sh(["gpgsm", "--batch"] + clock + recipients.flatMap { ["-r", $0] } + ["--output", out, "--encrypt", data],
+                         env: env)
+        guard run.status == 0 else { throw GpgError(what: "encrypt", run: run) }
+        return dir.read(URL(fileURLWithPath: out).lastPathComponent)
+    }
+
     /// gpgsm --decrypt; the plaintext is stdout, status lines on stderr.
     public func decrypt(_ der: [UInt8]) throws -> Run {
         let enc = dir.write("enc.der", der)

@@ -2,8 +2,10 @@ import Foundation
 
 /// Test utilities for the real peers the test suite runs on 127.0.0.1 and in temporary
 /// folders (DESIGN.md "Tests"): programs no one here wrote, started by pid and stopped by pid
-/// (`PeerProcess`), a tool runner (`sh`), a throwaway gpgsm home (`GpgSM`) and the minimal
-/// MIME splitting gpgsm needs (`MIMESplit`). Shared by the test targets, so that each concern
+/// (`PeerProcess`), a tool runner (`sh`), the other S/MIME implementations as readers and
+/// writers (a throwaway gpgsm home `GpgSM`, an NSS database `NSS`, Bouncy Castle
+/// `BouncyCastle`), and the minimal MIME splitting and framing the CMS tools need
+/// (`MIMESplit`, `MIMEWrap`). Shared by the test targets, so that each concern
 /// has one place; it does not import XCTest (the release build builds every target), so a
 /// missing peer is `PeerUnavailable`, which the tests turn into XCTSkip.
 
@@ -31,4 +33,19 @@ public enum Peers {
             throw PeerUnavailable("\(program) is not installed (Debian package \(package))")
         }
     }
+
+    /// Lines for `openssl x509 -extfile` (last in the file: it ends with its own sections)
+    /// that give a certificate an SMIMECapabilities extension (RFC 4262) announcing RSAES-OAEP
+    /// and AES-256-CBC: a recipient whose client says it opens OAEP.
+    public static let oaepCapabilitiesExtension = """
+        1.2.840.113549.1.9.15=ASN1:SEQUENCE:caps
+        [caps]
+        oaep = SEQUENCE:oaep
+        cbc = SEQUENCE:cbc
+        [oaep]
+        algorithm = OID:1.2.840.113549.1.1.7
+        [cbc]
+        algorithm = OID:2.16.840.1.101.3.4.1.42
+
+        """
 }

@@ -25,6 +25,13 @@ enum CMSBuilder {
         if usePSS && !identity.key.isRSA {
             throw SMIMEError(.unsupportedAlgorithm, "RSASSA-PSS needs an RSA key", openSSLErrors: [])
         }
+        // OpenSSL 3.0's streaming encoder fails on an encapsulated RSASSA-PSS SignedData
+        // ("illegal zero content", `openssl cms -sign -stream -nodetach -keyopt
+        // rsa_padding_mode:pss` too), after the output has begun: refuse it before.
+        if usePSS && !detached {
+            throw SMIMEError(.unsupportedAlgorithm, "RSASSA-PSS is not available for opaque signed-data "
+                             + "(OpenSSL 3.0 cannot stream it): sign detached, or with PKCS #1 v1.5", openSSLErrors: [])
+        }
         var signerFlags = flags | UInt32(CMS_NOSMIMECAP | CMS_CADES)
         if usePSS { signerFlags |= UInt32(CMS_KEY_PARAM) }
         guard let si = CMS_add1_signer(cms, identity.certificate.pointer, identity.key.pointer, options.digest.evp,
@@ -65,7 +72,7 @@ enum CMSBuilder {
                 throw SMIMEError(.cryptoFailure, "cannot add recipient \(cert.subject)")
             }
             switch CMS_RecipientInfo_type(ri) {
-            case CMS_RECIPINFO_TRANS where options.rsaKeyTransport == .oaep:
+            case CMS_RECIPINFO_TRANS where options.keyTransport(for: cert).usesOAEP(for: cert):
                 guard sm_cms_recipient_use_oaep(ri) == 1 else { throw SMIMEError(.cryptoFailure, "cannot select OAEP") }
             case CMS_RECIPINFO_AGREE:
                 guard sm_cms_recipient_use_ecdh(ri, options.cipher.keyBits) == 1 else {

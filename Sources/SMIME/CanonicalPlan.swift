@@ -31,6 +31,13 @@ struct CanonicalEntity {
 struct CanonicalPlanner {
     let file: InputFile
     let maxDepth = 32
+    /// RFC 9788 4.5.3: the element put in front of the main body parts, when any.
+    var legacyDisplay: LegacyDisplay? = nil
+
+    init(file: InputFile, legacyDisplay: LegacyDisplay? = nil) {
+        self.file = file
+        self.legacyDisplay = legacyDisplay
+    }
 
     /// Plans the entity formed by `contentFields` (the Content-* fields of the message) and the
     /// body in `body`.
@@ -41,21 +48,27 @@ struct CanonicalPlanner {
             let charset = stats.has8Bit ? "utf-8" : "us-ascii"
             fields.insert(HeaderField.folded(name: "Content-Type", value: Array("text/plain; charset=\(charset)".utf8)), at: 0)
         }
-        return try entity(fields: fields, body: body, depth: 0)
+        return try entity(fields: fields, body: body, depth: 0, main: true)
     }
 
-    private func entity(fields: [HeaderField], body: Range<Int>, depth: Int) throws -> CanonicalEntity {
+    /// `main`: a main body part or on the way to one (RFC 9788 4.5.3.3: the root; every
+    /// child of multipart/alternative; the first child of any other multipart; nothing inside
+    /// an encapsulated message).
+    private func entity(fields: [HeaderField], body: Range<Int>, depth: Int, main: Bool) throws -> CanonicalEntity {
         let type = ContentType(of: HeaderBlock(fields))
         if depth < maxDepth, type.isMultipart, let boundary = type.boundary,
-           let segments = try multipart(boundary: Array(boundary.utf8), body: body, depth: depth) {
+           let segments = try multipart(boundary: Array(boundary.utf8), body: body, depth: depth,
+                                        main: main ? (type.subtype == "alternative" ? { _ in true } : { $0 == 0 }) : { _ in false }) {
             return CanonicalEntity(headerFields: fields, body: segments)
         }
         if depth < maxDepth, type.mediaType == "message/rfc822" {
             let inner = try file.headerBlock(at: body.lowerBound, limit: body.upperBound)
-            let nested = try entity(fields: inner.fields, body: inner.bodyStart..<body.upperBound, depth: depth + 1)
+            let nested = try entity(fields: inner.fields, body: inner.bodyStart..<body.upperBound, depth: depth + 1, main: false)
             return CanonicalEntity(headerFields: fields, body: [.literal(render(nested.headerFields))] + nested.body)
         }
-        return try leaf(fields: fields, type: type, body: body)
+        let planned = try leaf(fields: fields, type: type, body: body)
+        guard main, let legacyDisplay else { return planned }
+        return legacyDisplay.apply(to: planned, type: type)
     }
 
     private func leaf(fields: [HeaderField], type: ContentType, body: Range<Int>) throws -> CanonicalEntity {
@@ -84,7 +97,7 @@ struct CanonicalPlanner {
     }
 
     /// The delimiter lines of a multipart body (RFC 2046 5.1.1); nil when there is none.
-    private func multipart(boundary: [UInt8], body: Range<Int>, depth: Int) throws -> [Segment]? {
+    private func multipart(boundary: [UInt8], body: Range<Int>, depth: Int, main: (Int) -> Bool) throws -> [Segment]? {
         var delimiters: [(line: ScannedLine, isClose: Bool)] = []
         try file.scanLines(body, prefixLimit: boundary.count + 82) { line in
             // Only a line held whole in its prefix can be a delimiter.
@@ -103,6 +116,7 @@ struct CanonicalPlanner {
             segments.append(.copy(body.lowerBound..<contentEnd(before: first.line.start, from: body.lowerBound)))
             segments.append(.literal([0x0D, 0x0A]))
         }
+        var partIndex = 0
         for (index, delimiter) in delimiters.enumerated() where !delimiter.isClose {
             segments.append(.literal(open))
             let partStart = delimiter.line.start + delimiter.line.length + delimiter.line.terminator
@@ -110,7 +124,8 @@ struct CanonicalPlanner {
             let partEnd = index + 1 < delimiters.count ? contentEnd(before: next, from: partStart) : next
             let header = try file.headerBlock(at: partStart, limit: max(partStart, partEnd), isPart: true)
             let part = try entity(fields: header.fields, body: header.bodyStart..<max(header.bodyStart, partEnd),
-                                  depth: depth + 1)
+                                  depth: depth + 1, main: main(partIndex))
+            partIndex += 1
             segments.append(.literal(render(part.headerFields)))
             segments += part.body
             segments.append(.literal([0x0D, 0x0A]))

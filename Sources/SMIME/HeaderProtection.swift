@@ -12,6 +12,8 @@ struct ProtectedHeaders {
     var inner: [HeaderField]
     /// Parameters appended to the protected entity's Content-Type.
     var contentTypeParameters: String
+    /// What the outer header hides that a reader shows (RFC 9788 4.5.3); nil when nothing is.
+    var legacyDisplay: LegacyDisplay?
 
     /// Fields that are never copied inside: trace fields belong to the transport.
     private static let transportOnly: Set<String> = ["received", "return-path", "bcc", "resent-bcc"]
@@ -22,6 +24,7 @@ struct ProtectedHeaders {
         self.outer = outer
         inner = []
         contentTypeParameters = ""
+        legacyDisplay = nil
     }
 
     /// With header protection (RFC 9788 2): the protected entity carries a copy of every
@@ -49,6 +52,12 @@ struct ProtectedHeaders {
         }
         self.outer = outer
         self.inner = inner
+        // The fields hcp_baseline obscures that a reader shows: the Subject (Keywords and
+        // Comments, removed, are not shown by readers).
+        legacyDisplay = LegacyDisplay(encrypting ? fields.filter { $0.lowercasedName == "subject" }.prefix(1).map {
+            let raw = String($0.value.drop { $0 == " " || $0 == "\t" })
+            return LegacyDisplay.Field(name: "Subject", text: EncodedWord.decode(raw), raw: raw)
+        } : [])
         // `hp` is RFC 9788's marker (2.1.1). `protected-headers="v1"` is the older Autocrypt
         // draft's: RFC 9788 readers go by `hp`, but Thunderbird and K-9 Mail show the protected
         // Subject only with it (Delta Chat sends both for that reason).

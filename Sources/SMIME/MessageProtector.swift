@@ -63,7 +63,9 @@ public struct MessageProtector {
         let headers = protection.headerProtection
             ? ProtectedHeaders(protecting: otherFields, encrypting: encrypting)
             : ProtectedHeaders(plain: otherFields)
-        var entity = try CanonicalPlanner(file: file).plan(contentFields: contentFields, body: head.bodyStart..<file.size)
+        let display = protection.legacyDisplay ? headers.legacyDisplay : nil
+        var entity = try CanonicalPlanner(file: file, legacyDisplay: display)
+            .plan(contentFields: contentFields, body: head.bodyStart..<file.size)
         entity.headerFields = headers.entityFields(entity.headerFields)
 
         // Build every CMS structure before the first byte is written.

@@ -95,8 +95,21 @@ public enum ContentCipher: String, CaseIterable, Sendable {
 public enum RSAKeyTransport: Sendable {
     /// RSAES-PKCS1-v1_5: the default (widest support).
     case pkcs1v15
-    /// RSAES-OAEP with SHA-256 and MGF1-SHA-256 (RFC 3560).
+    /// RSAES-OAEP with SHA-256 and MGF1-SHA-256 (RFC 3560). NSS 3.87 and gpgsm 2.2 cannot
+    /// open it (`ClientSupport`).
     case oaep
+    /// OAEP for a certificate whose SMIMECapabilities extension (RFC 4262) lists RSAES-OAEP,
+    /// PKCS #1 v1.5 for the others: what the recipient announced it can open.
+    case asAdvertised
+
+    /// Whether `certificate` (an RSA recipient) gets OAEP.
+    public func usesOAEP(for certificate: Certificate) -> Bool {
+        switch self {
+        case .pkcs1v15: return false
+        case .oaep: return true
+        case .asAdvertised: return certificate.advertisesOAEP
+        }
+    }
 }
 
 /// Which certificates a signature carries (RFC 8550 2.3).
@@ -129,8 +142,17 @@ public struct EncryptionOptions: Sendable {
     public var cipher: ContentCipher = .aes256CBC
     /// Key transport for RSA recipients; PKCS #1 v1.5 by default.
     public var rsaKeyTransport: RSAKeyTransport = .pkcs1v15
+    /// Key transport for particular recipients, by certificate SHA-256 fingerprint
+    /// (`Certificate.sha256Fingerprint`), instead of `rsaKeyTransport`: each RecipientInfo
+    /// has its own algorithm (RFC 5652 6.2.1), so recipients of one message may differ.
+    public var rsaKeyTransportByCertificate: [String: RSAKeyTransport] = [:]
     /// The defaults: AES-256-CBC, RSA PKCS #1 v1.5.
     public init() {}
+
+    /// The key transport for `certificate`.
+    public func keyTransport(for certificate: Certificate) -> RSAKeyTransport {
+        rsaKeyTransportByCertificate[certificate.sha256Fingerprint] ?? rsaKeyTransport
+    }
 }
 
 /// Trust anchors and CRLs used to validate certificates (RFC 8550 4.1, 6).
@@ -181,6 +203,11 @@ public struct Protection {
     /// RFC 9788 header protection: the protected entity carries the real header fields; when
     /// encrypting, the outer Subject becomes `[...]`.
     public var headerProtection = false
+    /// RFC 9788 4.5.3 legacy display: with header protection, when encrypting hides the
+    /// Subject outside, the main text parts begin with `Subject: <the real one>` and a blank
+    /// line (marked `hp-legacy-display="1"`), so that clients without header protection still
+    /// show it. On by default; ignored without header protection or encryption.
+    public var legacyDisplay = true
     /// When set, signer and recipient certificates must chain to these anchors and not be
     /// revoked by these CRLs; without it only validity period and key purposes are checked.
     public var trust: TrustSettings?

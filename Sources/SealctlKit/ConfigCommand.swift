@@ -92,6 +92,9 @@ struct ConfigAudit {
                 let id = try SigningIdentity.loadPEM(certificate: rule.certificate, key: rule.key,
                                                      passphraseFile: rule.keyPassphraseFile, chain: rule.chain)
                 out += expiry(id.certificate, what: "signing certificate \(rule.certificate)", line: rule.line)
+                if rule.form == .opaque, rule.rsaScheme == .pss, case .rsa = id.certificate.keyAlgorithm {
+                    out.append(ConfigDiagnostic(line: rule.line, message: "form = \"opaque\" with rsa_scheme = \"pss\" cannot be signed (OpenSSL 3.0 cannot stream an opaque RSASSA-PSS signature): sealmail would refuse every signed-only message of this rule"))
+                }
                 if let signerTrust {
                     // Dates are expiry()'s, with its 30-day warning.
                     let problems = SignerCheck.problems(id, trust: signerTrust, at: now)
@@ -111,7 +114,46 @@ struct ConfigAudit {
                 do { _ = try ContentCipher(name: c) } catch { out.append(ConfigDiagnostic(line: rule.line, message: "cipher: \(error)")) }
             }
         }
+        out += clientWarnings()
         return out.sorted { ($0.line ?? 0) < ($1.line ?? 0) }
+    }
+
+    /// Warnings for what the config makes that mainstream clients cannot open (`ClientSupport`,
+    /// as the tests measured it): an AES-GCM cipher, OAEP key transport, a certificate with
+    /// an EC key (ECDH) or one that asks for OAEP, an `rsa_scheme` an EC key ignores.
+    func clientWarnings() -> [ConfigDiagnostic] {
+        let s = config.smime
+        var out: [ConfigDiagnostic] = []
+        func warn(_ line: Int?, _ setting: String, _ construct: ClientSupport.Construct) {
+            out.append(ConfigDiagnostic(line: line, message: "warning: \(setting): " + ClientSupport.warning(construct)))
+        }
+        if (try? ContentCipher(name: s.cipher))?.isAuthenticated == true { warn(nil, "[smime] cipher = \"\(s.cipher)\"", .authEnveloped) }
+        if s.keyTransport == .oaep { warn(nil, "[smime] key_transport = \"oaep\"", .rsaOAEP) }
+        for rule in s.encrypt where rule.mode != .never {
+            if let c = rule.cipher, (try? ContentCipher(name: c))?.isAuthenticated == true {
+                warn(rule.line, "[[smime.encrypt]] cipher = \"\(c)\"", .authEnveloped)
+            }
+            if rule.keyTransport == .oaep { warn(rule.line, "[[smime.encrypt]] key_transport = \"oaep\"", .rsaOAEP) }
+        }
+        for rule in s.sign where rule.rsaScheme == .pss {
+            if let cert = try? Certificate.load(contentsOf: rule.certificate).first, case .ec = cert.keyAlgorithm {
+                out.append(ConfigDiagnostic(line: rule.line, message: "warning: rsa_scheme = \"pss\" has no effect: \(rule.certificate) has an \(cert.keyAlgorithm) key, which signs with ECDSA"))
+            }
+        }
+        // The certificates mail may be encrypted to.
+        guard !s.encrypt.isEmpty || s.secureTag != nil, let dir = s.certificates,
+              let store = try? CertificateStore(directory: dir) else { return out }
+        let anyAuto = s.keyTransport == .auto || s.encrypt.contains { $0.keyTransport == .auto }
+        for entry in store.entries where !entry.certificate.isCA {
+            let who = "\(entry.path) (\(entry.certificate.emailAddresses.joined(separator: ", ")))"
+            switch entry.certificate.keyAlgorithm {
+            case .ec: warn(nil, "[smime] certificates: \(who) has an EC key", .ecdh)
+            case .rsa where anyAuto && entry.certificate.advertisesOAEP:
+                warn(nil, "[smime] certificates: \(who) asks for RSAES-OAEP (SMIMECapabilities) and key_transport = \"auto\" gives it", .rsaOAEP)
+            default: break
+            }
+        }
+        return out
     }
 
     func readable(_ path: String, what: String, line: Int?) -> [ConfigDiagnostic] {

@@ -160,7 +160,9 @@ public struct MailSMIMEOptions: Sendable {
     public var digest: DigestAlgorithm = .sha256
     public var signatureForm: SignatureForm = .detached
     public var cipher: ContentCipher = .aes256CBC
-    /// RFC 9788 header protection.
+    /// RFC 9788 header protection. Encrypted mail then shows `Subject: [...]` outside, and
+    /// its main text parts begin with the real Subject (the legacy display of RFC 9788 4.5.3,
+    /// `Protection.legacyDisplay`) for mail programs that do not read protected headers.
     public var headerProtection = false
     /// Include the signer's chain (`SigningIdentity.chain`) with the signature.
     public var includeChain = true

@@ -115,8 +115,13 @@ struct PolicyApplication {
             }
         }
         var recipients: [Certificate] = []
+        var transports: [String: RSAKeyTransport] = [:]
         for path in copy.encryptTo {
-            do { recipients.append(contentsOf: try Certificate.load(contentsOf: path).prefix(1)) } catch {
+            do {
+                guard let cert = try Certificate.load(contentsOf: path).first else { continue }
+                recipients.append(cert)
+                transports[cert.sha256Fingerprint] = Self.keyTransport(copy.keyTransport[path] ?? s.keyTransport)
+            } catch {
                 throw ProtectionError("recipient certificate \(path)", cause: error)
             }
         }
@@ -135,10 +140,26 @@ struct PolicyApplication {
         var p = Protection(signer: signer, recipients: recipients)
         p.trust = trust
         p.headerProtection = copy.headerProtection
+        p.legacyDisplay = copy.legacyDisplay
         p.signing.digest = digest
-        if let rule = copy.signRule.map({ s.sign[$0] }), rule.chain != nil { p.signing.certificates = .chain }
+        if let rule = copy.signRule.map({ s.sign[$0] }) {
+            if rule.chain != nil { p.signing.certificates = .chain }
+            p.signing.form = rule.form == .opaque ? .opaque : .detached
+            // rsa_scheme is for RSA keys; an EC key signs with ECDSA whatever it says.
+            if case .rsa? = signer?.certificate.keyAlgorithm, rule.rsaScheme == .pss { p.signing.rsaScheme = .pss }
+        }
         p.encryption.cipher = try ContentCipher(name: copy.cipher ?? s.cipher)
+        p.encryption.rsaKeyTransportByCertificate = transports
         return p
+    }
+
+    /// The engine's key transport for a config's `key_transport`.
+    static func keyTransport(_ setting: EncryptRule.KeyTransport) -> RSAKeyTransport {
+        switch setting {
+        case .pkcs1: return .pkcs1v15
+        case .oaep: return .oaep
+        case .auto: return .asAdvertised
+        }
     }
 }
 

@@ -178,7 +178,9 @@ struct ExplainedPlan {
             } else if line.hasPrefix("  encrypted ") {
                 inEncryptList = true
             } else if line.hasPrefix("    "), inEncryptList, !copies.isEmpty {
-                copies[copies.count - 1].encryptedTo.append(line.trimmingCharacters(in: .whitespaces))
+                // "    PATH (RSA-2048: RSA PKCS #1 v1.5 key transport)"
+                let path = line.trimmingCharacters(in: .whitespaces)
+                copies[copies.count - 1].encryptedTo.append(path.components(separatedBy: " (").first ?? path)
             } else {
                 inEncryptList = false
             }

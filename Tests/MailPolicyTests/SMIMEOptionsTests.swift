@@ -186,4 +186,101 @@ final class SMIMEOptionsTests: XCTestCase {
         XCTAssertEqual(u.map(\.recipients), [["b@friends.example", "q@public.example"]], "plain copies are not split")
         XCTAssertEqual(u.map(\.headerProtection), [false])
     }
+
+    // MARK: form, rsa_scheme, key_transport, legacy_display
+
+    /// The keys that select the engine's constructs, their defaults, and each bad value an
+    /// error on its line.
+    func testConstructKeysAndDefaults() throws {
+        let none = try parse("""
+        [smime]
+        [[smime.sign]]
+        from = "*"
+        certificate = "c"
+        key = "k"
+        [[smime.encrypt]]
+        to = "*"
+        mode = "required"
+        """).get()
+        XCTAssertEqual(none.smime.sign[0].form, .detached)
+        XCTAssertEqual(none.smime.sign[0].rsaScheme, .pkcs1)
+        XCTAssertEqual(none.smime.keyTransport, .auto, "OAEP only where a certificate asks for it")
+        XCTAssertNil(none.smime.encrypt[0].keyTransport)
+        XCTAssertTrue(none.smime.legacyDisplay, "on by default (it only acts where the Subject is hidden)")
+        XCTAssertNil(none.smime.encrypt[0].legacyDisplay)
+
+        let c = try parse("""
+        [smime]
+        key_transport = "pkcs1"
+        legacy_display = false
+        [[smime.sign]]
+        from = "*"
+        certificate = "c"
+        key = "k"
+        form = "opaque"
+        rsa_scheme = "pss"
+        [[smime.encrypt]]
+        to = "*@oaep.example"
+        mode = "required"
+        key_transport = "oaep"
+        legacy_display = true
+        """).get()
+        XCTAssertEqual(c.smime.sign[0].form, .opaque)
+        XCTAssertEqual(c.smime.sign[0].rsaScheme, .pss)
+        XCTAssertEqual(c.smime.keyTransport, .pkcs1)
+        XCTAssertFalse(c.smime.legacyDisplay)
+        XCTAssertEqual(c.smime.encrypt[0].keyTransport, .oaep)
+        XCTAssertEqual(c.smime.encrypt[0].legacyDisplay, true)
+
+        let rule = "[[smime.sign]]\nfrom = \"*\"\ncertificate = \"c\"\nkey = \"k\"\n"
+        XCTAssertEqual(diagnostics(rule + "form = \"clear\""), ["line 5: form = \"clear\" is not one of detached | opaque"])
+        XCTAssertEqual(diagnostics(rule + "\nrsa_scheme = \"PSS\""), ["line 6: rsa_scheme = \"PSS\" is not one of pkcs1 | pss"])
+        XCTAssertEqual(diagnostics(rule + "key_transport = \"oaep\""), ["line 5: unknown key \"key_transport\" in [smime.sign]"])
+        XCTAssertEqual(diagnostics("[smime]\nkey_transport = \"rsa\""), ["line 2: key_transport = \"rsa\" is not one of pkcs1 | oaep | auto"])
+        XCTAssertEqual(diagnostics("[smime]\nlegacy_display = 1"), ["line 2: legacy_display must be true or false"])
+        XCTAssertEqual(diagnostics("[[smime.encrypt]]\nto = \"*\"\nmode = \"required\"\nform = \"opaque\""),
+                       ["line 4: unknown key \"form\" in [smime.encrypt]"])
+        XCTAssertEqual(diagnostics("[[smime.encrypt]]\nto = \"*\"\nmode = \"required\"\nkey_transport = true"),
+                       ["line 4: key_transport must be a string"])
+    }
+
+    /// Each certificate of a copy carries its own rule's key transport (else `[smime]`'s):
+    /// recipients of different rules share a copy, each RecipientInfo with its own algorithm.
+    func testKeyTransportPerCertificate() throws {
+        let config = """
+        [smime]
+        certificates = "/certs"
+        key_transport = "pkcs1"
+        [[smime.encrypt]]
+        to = ["*@friends.example"]
+        mode = "opportunistic"
+        key_transport = "oaep"
+        [[smime.encrypt]]
+        to = ["*"]
+        mode = "opportunistic"
+        """
+        guard case .send(let c) = try decide(config, subject: "s", to: ["ann@friends.example", "pat@public.example"],
+                                             hidden: ["x@nowhere.example"]) else { return XCTFail("refused") }
+        XCTAssertEqual(c.map(\.recipients), [["ann@friends.example", "pat@public.example"], ["x@nowhere.example"]])
+        XCTAssertEqual(c[0].keyTransport, ["/certs/ann.pem": .oaep, "/certs/pat.pem": .pkcs1])
+        XCTAssertEqual(c[1].keyTransport, ["/certs/x.pem": .pkcs1])
+    }
+
+    /// The legacy display goes with header protection on encrypted copies only; recipients
+    /// whose `legacy_display` differs get different copies.
+    func testLegacyDisplayFollowsHeaderProtectionAndSplitsCopies() throws {
+        let config = protected + "\nlegacy_display = false\n[[smime.encrypt]]\nto = [\"*@nowhere.example\"]\nmode = \"opportunistic\"\n"
+        // Rules in order: public (hp off), * (hp on, legacy display off), nowhere (never reached: * matches first).
+        let reordered = config.replacingOccurrences(of: "to = [\"*\"]\nmode = \"opportunistic\"\nlegacy_display = false",
+                                                    with: "to = [\"*@friends.example\"]\nmode = \"opportunistic\"\nlegacy_display = false")
+        let to = ["ann@friends.example", "x@nowhere.example", "pat@public.example", "b@friends.example"]
+        guard case .send(let c) = try decide(reordered, subject: "s", to: to) else { return XCTFail("refused") }
+        let summary = c.map { "\($0.recipients.joined(separator: ",")) enc=\(!$0.encryptTo.isEmpty) hp=\($0.headerProtection) ld=\($0.legacyDisplay)" }
+        XCTAssertEqual(summary, [
+            "b@friends.example enc=false hp=true ld=false",
+            "ann@friends.example enc=true hp=true ld=false",
+            "x@nowhere.example enc=true hp=true ld=true",
+            "pat@public.example enc=true hp=false ld=false",
+        ])
+    }
 }

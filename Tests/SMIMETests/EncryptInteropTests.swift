@@ -129,7 +129,7 @@ final class EncryptInteropTests: XCTestCase {
         XCTAssertTrue(inner.contains("Keywords: merger, secret\r\n") && inner.contains("Comments: draft 2\r\n"), inner)
         XCTAssertFalse(inner.contains("HP-Outer: Keywords") || inner.contains("HP-Outer: Comments"), inner)
         XCTAssertTrue(inner.contains("HP-Outer: To: bob@example.test\r\n"), inner)
-        XCTAssertTrue(inner.contains("Content-Type: text/plain; charset=us-ascii; hp=\"cipher\""), inner)
+        XCTAssertTrue(inner.contains("Content-Type: text/plain; charset=us-ascii; hp-legacy-display=\"1\"; hp=\"cipher\""), inner)
     }
 
     /// Signed only (RFC 9788 hp="clear"): the fields are copied inside the signature, the

@@ -158,4 +158,19 @@ class PolicyTestCase: SealmailTestCase {
     func gpgsm() throws -> GpgSM {
         do { return try GpgSM(trusting: pki.caCert) } catch let e as PeerUnavailable { throw XCTSkip(e.description) }
     }
+
+    /// An NSS database trusting the throwaway CA, with the keys of `names` imported under
+    /// their names; skips without the NSS tools.
+    func nss(keys names: [String] = []) throws -> NSS {
+        do {
+            let nss = try NSS(trusting: pki.caCert)
+            for name in names { try nss.importKey(cert: pki.cert(name), key: pki.key(name), nickname: name) }
+            return nss
+        } catch let e as PeerUnavailable { throw XCTSkip(e.description) }
+    }
+
+    /// Bouncy Castle (Tests/peers/BCPeer.java); skips without Java or its jars.
+    func bouncyCastle() throws -> BouncyCastle {
+        do { return try BouncyCastle() } catch let e as PeerUnavailable { throw XCTSkip(e.description) }
+    }
 }
