@@ -62,15 +62,20 @@ final class StrictDERTests: XCTestCase {
         XCTAssertTrue(dec.stderr.contains("InvalidLength"), dec.stderr)
     }
 
-    func testEnvelopedDataIsDERAndDecrypts() throws {
-        for (cipher, size) in [(ContentCipher.aes256CBC, 0), (.aes128CBC, 0), (.aes256CBC, 300_000)] {
+    /// EnvelopedData (CBC) by cryptography's pkcs7_decrypt_der; AuthEnvelopedData (GCM), which it
+    /// does not read, by AES-GCM over the DER walk. Bodies large enough for 3-octet lengths too.
+    func testEnvelopedAndAuthEnvelopedDataAreDERAndDecrypt() throws {
+        let enveloped = "1.2.840.113549.1.7.3\n", authEnveloped = "1.2.840.113549.1.9.16.1.23\n"
+        for (cipher, size, type) in [(ContentCipher.aes256CBC, 0, enveloped), (.aes128CBC, 0, enveloped),
+                                     (.aes256CBC, 300_000, enveloped), (.aes256GCM, 0, authEnveloped),
+                                     (.aes128GCM, 200_000, authEnveloped)] {
             let dir = TempDir()
             var p = try protection(to: ["bob.crt"])
             p.encryption.cipher = cipher
             _ = try protect(message(size), p, in: dir)
             let der = try read(["der", dir.file("out.eml")])
             XCTAssertEqual(der.status, 0, "\(cipher) \(size): " + der.stderr)
-            XCTAssertEqual(der.out, "1.2.840.113549.1.7.3\n")
+            XCTAssertEqual(der.out, type)
             let dec = try read(["decrypt", dir.file("out.eml"), Fixture.lab("bob.crt"), Fixture.lab("bob.key")])
             XCTAssertEqual(dec.status, 0, "\(cipher) \(size): " + dec.stderr)
             let openssl = try opensslDecrypt(dir.file("out.eml"), cert: Fixture.lab("bob.crt"), key: Fixture.lab("bob.key"))
@@ -95,23 +100,6 @@ final class StrictDERTests: XCTestCase {
                 let dec = try read(["decrypt", dir.file("out.eml"), Fixture.lab("bob.crt"), Fixture.lab("bob.key")])
                 XCTAssertEqual(dec.status, 0, "\(cipher): " + dec.stderr)
             }
-        }
-    }
-
-    func testAuthEnvelopedDataIsDERAndDecrypts() throws {
-        for (cipher, size) in [(ContentCipher.aes256GCM, 0), (.aes128GCM, 200_000)] {
-            let dir = TempDir()
-            var p = try protection(to: ["bob.crt"])
-            p.encryption.cipher = cipher
-            _ = try protect(message(size), p, in: dir)
-            let der = try read(["der", dir.file("out.eml")])
-            XCTAssertEqual(der.status, 0, "\(cipher): " + der.stderr)
-            XCTAssertEqual(der.out, "1.2.840.113549.1.9.16.1.23\n")
-            let dec = try read(["decrypt", dir.file("out.eml"), Fixture.lab("bob.crt"), Fixture.lab("bob.key")])
-            XCTAssertEqual(dec.status, 0, "\(cipher): " + dec.stderr)
-            let openssl = try opensslDecrypt(dir.file("out.eml"), cert: Fixture.lab("bob.crt"), key: Fixture.lab("bob.key"))
-            XCTAssertEqual(dec.stdout, openssl.stdout, "\(cipher): the readers disagree")
-            XCTAssertGreaterThan(dec.stdout.count, size)
         }
     }
 
