@@ -310,6 +310,17 @@ int sm_cms_recipient_use_ecdh(CMS_RecipientInfo *ri, int wrap_bits) {
            EVP_EncryptInit_ex(wrap, cipher, NULL, NULL, NULL) > 0;
 }
 
+int sm_cms_aead_tag_length(BIO *chain) {
+    BIO *cb = BIO_find_type(chain, BIO_TYPE_CIPHER);
+    EVP_CIPHER_CTX *ctx = NULL;
+    if (cb == NULL || BIO_get_cipher_ctx(cb, &ctx) <= 0 || ctx == NULL)
+        return 0;
+    if ((EVP_CIPHER_get_flags(EVP_CIPHER_CTX_get0_cipher(ctx)) & EVP_CIPH_FLAG_AEAD_CIPHER) == 0)
+        return 0;
+    int n = EVP_CIPHER_CTX_get_tag_length(ctx);
+    return n > 0 ? n : 0;
+}
+
 // ---- Reading signed data ----------------------------------------------------------------------
 
 static CMS_SignerInfo *signer_at(CMS_ContentInfo *cms, int index) {

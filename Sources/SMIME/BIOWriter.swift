@@ -4,10 +4,12 @@ import Glibc
 import COpenSSL
 import CMailShim
 
-/// Buffers writes into large blocks before they reach a BIO: each write into a streaming CMS
-/// BIO becomes one BER octet-string chunk, so small writes would bloat the output.
+/// Buffers writes into large blocks before they reach a BIO (each BIO_write through OpenSSL's
+/// digest and cipher BIOs costs a call chain), and counts what it is given.
 final class BIOWriter {
     private(set) var target: OpaquePointer
+    /// Bytes given to `write` so far, whatever the target.
+    private(set) var bytesWritten = 0
     private let buffer: UnsafeMutableRawBufferPointer
     private var count = 0
 
@@ -20,6 +22,7 @@ final class BIOWriter {
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard !bytes.isEmpty else { return }
+        bytesWritten += bytes.count
         if count + bytes.count > buffer.count { try flush() }
         if bytes.count >= buffer.count {
             try put(bytes)

@@ -9,12 +9,12 @@ enum CMSBuilder {
     /// Our SMIMECapabilities, in order of preference (RFC 8551 2.5.2, 2.7): AES-GCM then CBC.
     static let capabilities: [Int32] = [NID_aes_256_gcm, NID_aes_128_gcm, NID_aes_256_cbc, NID_aes_128_cbc]
 
-    /// SignedData (RFC 5652 5) for `identity`, detached or with encapsulated content, with
-    /// signingTime, our SMIMECapabilities, SMIMEEncryptionKeyPreference and ESS
-    /// signingCertificateV2 (RFC 8551 2.5, RFC 5035) as signed attributes.
-    static func signedData(_ identity: SigningIdentity, _ options: SigningOptions, detached: Bool) throws -> CMSHandle {
-        var flags = UInt32(CMS_STREAM | CMS_PARTIAL | CMS_BINARY)
-        if detached { flags |= UInt32(CMS_DETACHED) }
+    /// SignedData (RFC 5652 5) for `identity`, with signingTime, our SMIMECapabilities,
+    /// SMIMEEncryptionKeyPreference and ESS signingCertificateV2 (RFC 8551 2.5, RFC 5035) as
+    /// signed attributes. It is detached: an opaque signature gets its content after signing
+    /// (`StreamWriter.encapsulated`).
+    static func signedData(_ identity: SigningIdentity, _ options: SigningOptions) throws -> CMSHandle {
+        let flags = UInt32(CMS_STREAM | CMS_PARTIAL | CMS_BINARY | CMS_DETACHED)
         let chain = try X509Stack(options.certificates == .chain ? identity.chain : [])
         SMIMEError.clearOpenSSLErrors()
         guard let cms = CMS_sign(nil, nil, chain.pointer, nil, flags) else {

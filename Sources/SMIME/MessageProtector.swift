@@ -69,29 +69,33 @@ public struct MessageProtector {
         entity.headerFields = headers.entityFields(entity.headerFields)
 
         // Build every CMS structure before the first byte is written.
-        let signed = try protection.signer.map {
-            try CMSBuilder.signedData($0, protection.signing, detached: protection.signing.form == .detached || encrypting)
-        }
+        let signed = try protection.signer.map { try CMSBuilder.signedData($0, protection.signing) }
         let enveloped = encrypting ? try CMSBuilder.envelopedData(protection.recipients, protection.encryption) : nil
 
         let writer = BIOWriter(target: out.pointer)
         try writer.write(render(headers.outer).dropLast(2))
         try writer.write("MIME-Version: 1.0\r\n")
         let streams = StreamWriter(file: file, writer: writer)
+        let digest = protection.signing.digest
+        // A CMS structure is DER, so its lengths come first: a pass that writes nowhere measures
+        // (and signs) the entity, the second writes it.
         if let enveloped {
             try writer.write(Framing.pkcs7MimeHeader(smimeType: protection.encryption.cipher.smimeType))
-            try streams.cmsStream(enveloped, over: out) {
-                if let signed {
-                    try streams.multipartSigned(entity, signed, protection.signing.digest)
-                } else {
-                    try streams.entity(entity)
+            if let signed {
+                let inner = try MultipartSigned(signing: entity, with: signed, digest, streams)
+                try streams.enveloped(enveloped, protection.encryption.cipher, contentLength: inner.length) {
+                    try streams.multipartSigned(entity, inner)
                 }
+            } else {
+                try streams.enveloped(enveloped, protection.encryption.cipher,
+                                      contentLength: try streams.length(of: entity)) { try streams.entity(entity) }
             }
         } else if let signed, protection.signing.form == .opaque {
             try writer.write(Framing.pkcs7MimeHeader(smimeType: "signed-data"))
-            try streams.cmsStream(signed, over: out) { try streams.entity(entity) }
+            let length = try streams.sign(entity, signed)
+            try streams.encapsulated(signed, contentLength: length) { try streams.entity(entity) }
         } else if let signed {
-            try streams.multipartSigned(entity, signed, protection.signing.digest)
+            try streams.multipartSigned(entity, signed, digest)
         }
         try writer.flush()
         guard sm_cms_bio_flush(out.pointer) == 1 else { throw SMIMEError(.outputFailed, "writing the output failed") }
@@ -110,85 +114,3 @@ public struct MessageProtector {
     }
 }
 
-/// Writes entities and CMS streams through one BIOWriter.
-struct StreamWriter {
-    let file: InputFile
-    let writer: BIOWriter
-
-    /// The canonical entity: header fields, empty line, body.
-    func entity(_ entity: CanonicalEntity) throws {
-        try writer.write(render(entity.headerFields))
-        try file.write(entity.body, to: writer)
-    }
-
-    /// multipart/signed (RFC 1847, RFC 8551 3.5.3) around `entity`, the detached signature
-    /// computed while the entity passes through OpenSSL's digest BIOs.
-    func multipartSigned(_ content: CanonicalEntity, _ cms: CMSHandle, _ digest: DigestAlgorithm) throws {
-        let boundary = try Framing.boundary()
-        let downstream = writer.target
-        try writer.write(Framing.multipartSignedHeader(boundary: boundary, micalg: digest.micalg))
-        try writer.write("--\(boundary)\r\n")
-        try writer.flush()
-        SMIMEError.clearOpenSSLErrors()
-        guard let chain = CMS_dataInit(cms.pointer, downstream) else {
-            throw SMIMEError(.cryptoFailure, "cannot start the signature")
-        }
-        defer { sm_cms_bio_free_until(chain, downstream) }
-        try writer.retarget(chain)
-        try entity(content)
-        try writer.retarget(downstream)
-        guard CMS_dataFinal(cms.pointer, chain) == 1 else { throw SMIMEError(.cryptoFailure, "signing failed") }
-        try writer.write("\r\n--\(boundary)\r\n")
-        try writer.write(Framing.signaturePartHeader)
-        try writer.write(Base64LineEncoder.encode(try cms.derBytes()))
-        try writer.write("\r\n--\(boundary)--\r\n")
-    }
-
-    /// Writes `content` through a streaming CMS structure whose DER goes base64-encoded (76
-    /// columns, CRLF) to `out`.
-    func cmsStream(_ cms: CMSHandle, over out: BIOHandle, content: () throws -> Void) throws {
-        let outer = writer.target
-        try writer.flush()
-        guard let b64raw = sm_cms_bio_b64crlf(outer) else { throw SMIMEError(.cryptoFailure, "cannot set up base64") }
-        let b64 = BIOHandle(b64raw)
-        SMIMEError.clearOpenSSLErrors()
-        guard let top = BIO_new_CMS(b64.pointer, cms.pointer) else {
-            throw SMIMEError(.cryptoFailure, "cannot start the CMS stream")
-        }
-        var finished = false
-        defer { if !finished { sm_cms_bio_free_until(top, b64.pointer) } }
-        try writer.retarget(top)
-        try content()
-        try writer.retarget(outer)
-        guard sm_cms_bio_flush(top) == 1 else { throw SMIMEError(.cryptoFailure, "finishing the CMS structure failed") }
-        sm_cms_bio_free_until(top, b64.pointer)
-        finished = true
-        guard sm_cms_b64crlf_finish(b64.pointer) == 1 else { throw SMIMEError(.outputFailed, "writing the output failed") }
-    }
-}
-
-/// The MIME framing we write ourselves (OpenSSL's SMIME_write_CMS ends base64 lines in bare LF).
-enum Framing {
-    static func boundary() throws -> String {
-        var random = [UInt8](repeating: 0, count: 15)
-        guard RAND_bytes(&random, Int32(random.count)) == 1 else { throw SMIMEError(.cryptoFailure, "no randomness") }
-        return "----=_smime_" + Hex.string(random)
-    }
-
-    static func multipartSignedHeader(boundary: String, micalg: String) -> String {
-        "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=\(micalg);\r\n"
-            + "\tboundary=\"\(boundary)\"\r\n\r\nThis is a cryptographically signed message in MIME format.\r\n\r\n"
-    }
-
-    static let signaturePartHeader = "Content-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n"
-        + "Content-Transfer-Encoding: base64\r\n"
-        + "Content-Disposition: attachment; filename=\"smime.p7s\"\r\n"
-        + "Content-Description: S/MIME Cryptographic Signature\r\n\r\n"
-
-    static func pkcs7MimeHeader(smimeType: String) -> String {
-        "Content-Type: application/pkcs7-mime; smime-type=\(smimeType); name=\"smime.p7m\"\r\n"
-            + "Content-Transfer-Encoding: base64\r\n"
-            + "Content-Disposition: attachment; filename=\"smime.p7m\"\r\n"
-            + "Content-Description: S/MIME \(smimeType == "signed-data" ? "Signed" : "Encrypted") Message\r\n\r\n"
-    }
-}

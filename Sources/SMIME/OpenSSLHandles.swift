@@ -41,6 +41,12 @@ final class BIOHandle {
         return e == 0 ? nil : SMIMEError.writeFailed(errno: e)
     }
 
+    /// A BIO that takes everything and keeps nothing (a pass that only digests or measures).
+    static func null() throws -> BIOHandle {
+        guard let bio = BIO_new(BIO_s_null()) else { throw SMIMEError(.cryptoFailure, "BIO_new failed") }
+        return BIOHandle(bio, freesChain: true)
+    }
+
     /// A readable file BIO.
     static func readFile(_ path: String) throws -> BIOHandle {
         guard let bio = BIO_new_file(path, "rb") else {

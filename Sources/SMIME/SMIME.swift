@@ -19,6 +19,11 @@
 ///   The MIME pieces (header parser, Content-Type, delimiter lines, quoted-printable and base64)
 ///   are MailMessage's; the canonicaliser only adds reading the file in pieces (pread), so a
 ///   message of any size is protected in bounded memory.
+/// - X.690 10.1 (DER): every CMS structure is written with definite lengths and its content as
+///   one primitive OCTET STRING, which strict DER readers (Python cryptography) require, where
+///   OpenSSL streams BER. The content still streams: a first pass over the file measures the
+///   canonical entity (and signs it), the second writes (and encrypts) it between a DER head and
+///   tail made by OpenSSL with an empty placeholder (`DERTemplate`).
 ///
 /// Known divergences:
 /// - OpenSSL 3.0 has no Ed25519 signatures in CMS, no X25519 key agreement (RFC 8418) and no

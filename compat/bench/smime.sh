@@ -5,9 +5,11 @@
 #   submission: read, canonicalise, CMS streamed, queue file fsync'd)
 #   vs `openssl cms -sign -stream | openssl cms -encrypt -stream` followed by an fsync
 #
-# Prints seconds, MB/s and peak RSS (GNU time) for each. A benchmark, not a test.
+# Prints seconds, MB/s, peak RSS and CPU seconds (user + system; GNU time) for each.
+# A benchmark, not a test.
 # Environment: SEALMAIL (binary), SIZE_MB (default 100), PKI (default: the lab PKI in
-# ../shared/reference/smime-vectors/lab/pki).
+# ../shared/reference/smime-vectors/lab/pki), SEALMAIL_BASELINE (another sealmail binary, say
+# a build of the previous commit, run the same way in the same run for a before/after).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SIZE_MB="${SIZE_MB:-100}"
@@ -35,37 +37,50 @@ with open(sys.argv[1], "w") as f:
 ' "$WORK/message" "$SIZE_MB"
 mkdir -p "$WORK/certs"
 cp "$PKI/alice.crt" "$WORK/certs/"
+# sealmail refuses a signing key that others may read (a shared PKI's may be 0444).
+install -m 600 "$PKI/bob.key" "$WORK/bob.key"
+BASELINE="${SEALMAIL_BASELINE:-}"
 for mode in sign encrypt both; do
+    for q in q base-q; do
     {
-        printf '%s\n' 'hostname = "host.example.test"' 'domain = "example.test"' "queue_dir = \"$WORK/q-$mode\"" 'delivery = "queue"'
+        printf '%s\n' 'hostname = "host.example.test"' 'domain = "example.test"' "queue_dir = \"$WORK/$q-$mode\"" 'delivery = "queue"'
         printf '%s\n' '[smime]' "certificates = \"$WORK/certs\"" "trust_anchors = \"$PKI/ca.crt\""
         if [ "$mode" != encrypt ]; then
-            printf '%s\n' '[[smime.sign]]' 'from = ["*@example.test"]' "certificate = \"$PKI/bob.crt\"" "key = \"$PKI/bob.key\"" 'users = ["*"]'
+            printf '%s\n' '[[smime.sign]]' 'from = ["*@example.test"]' "certificate = \"$PKI/bob.crt\"" "key = \"$WORK/bob.key\"" 'users = ["*"]'
         fi
         if [ "$mode" != sign ]; then
             printf '%s\n' '[[smime.encrypt]]' 'to = ["alice@example.test"]' 'mode = "required"'
         fi
-    } >"$WORK/$mode.toml"
+    } >"$WORK/$q-$mode.toml"
+    done
 done
 
 RUNS="${RUNS:-5}"
 # Each command RUNS times, the commands interleaved (so that a noisy minute hurts all of them
-# alike); the median time and the largest peak RSS are reported.
+# alike); the median time, the largest peak RSS and the median CPU time are reported (on a
+# loaded machine the CPU time is the steadier figure).
 names=("sealmail -odq (sign)" "sealmail -odq (encrypt)" "sealmail -odq (both)" "openssl cms sign|encrypt -stream + fsync")
 cmds=()
 for mode in sign encrypt both; do
-    cmds+=("$SEALMAIL -C $WORK/$mode.toml -odq -t < $WORK/message")
+    cmds+=("$SEALMAIL -C $WORK/q-$mode.toml -odq -t < $WORK/message")
 done
 cmds+=("openssl cms -sign -stream -binary -md sha256 -signer $PKI/bob.crt -inkey $PKI/bob.key -in $WORK/message \
      | openssl cms -encrypt -stream -aes-256-cbc -out $WORK/openssl.out $PKI/alice.crt && sync -d $WORK/openssl.out")
+if [ -n "$BASELINE" ]; then
+    for mode in sign encrypt both; do
+        names+=("baseline -odq ($mode)")
+        cmds+=("$BASELINE -C $WORK/base-q-$mode.toml -odq -t < $WORK/message")
+    done
+fi
 : >"$WORK/times"
 for run in $(seq "$RUNS"); do
     for i in "${!cmds[@]}"; do
         # Untimed: the previous output goes first (removing 137 MB takes a while).
         case $i in 0) rm -rf "$WORK"/q-sign/messages/* ;; 1) rm -rf "$WORK"/q-encrypt/messages/* ;;
-                   2) rm -rf "$WORK"/q-both/messages/* ;; *) rm -f "$WORK/openssl.out" ;; esac
+                   2) rm -rf "$WORK"/q-both/messages/* ;; 3) rm -f "$WORK/openssl.out" ;;
+                   *) rm -rf "$WORK"/base-q-*/messages/* ;; esac
         sync
-        /usr/bin/time -f "$i %e %M" -a -o "$WORK/times" sh -c "${cmds[$i]}"
+        /usr/bin/time -f "$i %e %M %U %S" -a -o "$WORK/times" sh -c "${cmds[$i]}"
     done
 done
 
@@ -78,9 +93,12 @@ med = {}
 for i, name in enumerate(names):
     t = [float(r[1]) for r in rows if int(r[0]) == i]
     rss = max(int(r[2]) for r in rows if int(r[0]) == i)
+    cpu = statistics.median(float(r[3]) + float(r[4]) for r in rows if int(r[0]) == i)
     med[i] = statistics.median(t)
-    print("%-42s %7.2f s %8.1f MB/s %8.1f MiB peak RSS" % (name, med[i], size / med[i], rss / 1024))
+    print("%-42s %7.2f s %8.1f MB/s %8.1f MiB peak RSS %6.2f s CPU" % (name, med[i], size / med[i], rss / 1024, cpu))
 print("sealmail (both) / openssl pipeline = %.2fx" % (med[2] / med[3]))
+for i in range(4, len(names)):
+    print("%s / %s = %.2fx" % (names[i - 4], names[i], med[i - 4] / med[i]))
 PYEOF
 for mode in sign encrypt both; do
     n=$(ls "$WORK/q-$mode/messages" | wc -l)

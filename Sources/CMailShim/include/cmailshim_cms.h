@@ -87,6 +87,11 @@ int sm_cms_recipient_use_oaep(CMS_RecipientInfo *ri);
 /// wrap of `wrap_bits` (128 or 256) (RFC 5753 3.1, RFC 8551 2.3). Added with CMS_KEY_PARAM.
 int sm_cms_recipient_use_ecdh(CMS_RecipientInfo *ri, int wrap_bits);
 
+/// The tag length of the AEAD cipher of the first cipher BIO in `chain` (what CMS_dataInit
+/// returns for AuthEnvelopedData, RFC 5083): the size of the `mac` that CMS_dataFinal sets.
+/// 0 when there is no cipher BIO or its cipher is not an AEAD.
+int sm_cms_aead_tag_length(BIO *chain);
+
 // ---- Reading signed data ----------------------------------------------------------------------
 
 /// The signing time attribute of signer `index` as seconds since the epoch in *out.
