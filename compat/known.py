@@ -448,6 +448,33 @@ def long_body_line_encoded(case, pf, sm):
     return changed
 
 
+def nul_body_encoded(case, pf, sm):
+    """A NUL byte in the body: Postfix sends it raw; sealmail sends the body quoted-printable
+    (NUL as =00), adding MIME-Version, Content-Type and Content-Transfer-Encoding (an
+    existing 7bit/8bit one replaced), because a NUL never goes on the wire (RFC 5322 2.3,
+    RFC 5321 4.5.2). Checked: Postfix's body holds a NUL, sealmail's holds none and decodes
+    to Postfix's; only those MIME fields differ."""
+    mime = ('mime-version', 'content-type', 'content-transfer-encoding')
+    changed = False
+    for mp, ms in zip(pf['messages'], sm['messages']):
+        if ms['body'] is None or mp['body'] is None or '\x00' not in mp['body'] or '\x00' in ms['body']:
+            continue
+        added = [f for f in ms['header'] if f not in mp['header']]
+        removed = [f for f in mp['header'] if f not in ms['header']]
+        if ('Content-Transfer-Encoding', ' quoted-printable') not in added \
+                or any(n.lower() not in mime for n, _ in added) \
+                or any(n.lower() != 'content-transfer-encoding' or v.strip().lower() not in ('7bit', '8bit')
+                       for n, v in removed) \
+                or [f for f in ms['header'] if f not in added] != [f for f in mp['header'] if f not in removed]:
+            continue
+        if _qp_decode(ms['body']) != mp['body']:
+            continue
+        ms['header'] = list(mp['header'])
+        ms['body'] = mp['body']
+        changed = True
+    return changed
+
+
 def blank_line_after_header(case, pf, sm):
     """Empty input: Postfix sends a header without the empty line that would start a body;
     sealmail always ends the header with an empty line (RFC 5322 3.5 allows both)."""
@@ -603,6 +630,7 @@ RULES = [
     ('final-cr', final_cr),
     ('header-refolded', header_refolded),
     ('long-body-line-encoded', long_body_line_encoded),
+    ('nul-body-encoded', nul_body_encoded),
     # open, and fixed (kept as regression checks: a case that needs one is unexplained)
     ('orcpt-unqualified', orcpt_unqualified),
     ('smtputf8-not-requested', smtputf8_not_requested),
