@@ -10,6 +10,9 @@
 # SEALMAIL_SKIP_SYSTEM_TESTS=1 runs only step 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each step's line says how long the run has taken so far (CI's time budget).
+started=$(date +%s)
+step() { echo "Tests/run.sh: [$(( $(date +%s) - started )) s] $*"; }
 
 need=()
 # microsocks and tinyproxy-bin: the SOCKS5 and HTTP CONNECT proxies of the proxy tests
@@ -26,7 +29,7 @@ if [ ${#need[@]} -gt 0 ]; then
         echo "Tests/run.sh: missing packages (${need[*]}); run as root or install them" >&2
         exit 1
     fi
-    echo "Tests/run.sh: installing ${need[*]}"
+    step "installing ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
     # Postfix only for its smtp-sink and its sendmail (compared with ours): no daemon, no config.
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
@@ -34,7 +37,9 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
 
+step "debug build"
 swift build --build-tests
+step "swift test"
 set +e
 swift test --skip-build 2>&1 | tee /tmp/sealmail-swift-test.log | grep -vE "^Test Case '.*' (started|passed)"
 status=${PIPESTATUS[0]}
@@ -47,7 +52,7 @@ fi
 # The parsers of untrusted input under libFuzzer and AddressSanitizer, 60 s each
 # (FUZZ_SECONDS; SEALMAIL_SKIP_FUZZ=1 skips): any crash, leak or broken property fails the run.
 if [ -z "${SEALMAIL_SKIP_FUZZ:-}" ]; then
-    echo "Tests/run.sh: Tests/fuzz.sh"
+    step "Tests/fuzz.sh"
     if ! bash Tests/fuzz.sh; then
         echo "Tests/run.sh: Tests/fuzz.sh failed" >&2
         exit 1
@@ -59,7 +64,7 @@ if [ "$(id -u)" -ne 0 ] || [ -n "${SEALMAIL_SKIP_SYSTEM_TESTS:-}" ]; then
     exit 0
 fi
 
-echo "Tests/run.sh: release build for the drop-in suites"
+step "release build for the drop-in suites"
 swift build -c release --static-swift-stdlib
 bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
 failed=0
@@ -72,7 +77,7 @@ if [ "$(nm "$bin/sealmail" | grep -c -e __CFInitialize -e icudt)" != 0 ]; then
 fi
 # The library streams: a 1 GiB attachment signed and encrypted in under 64 MiB (release build;
 # swift test ran the same check with 64 MiB on the debug build).
-echo "Tests/run.sh: 1 GiB signed and encrypted through the library"
+step "1 GiB signed and encrypted through the library"
 if ! SEALMAIL_LARGE_MIB=1024 SEALMAIL_LARGE_TOOL="$bin/SealmailLargeSend" \
         swift test --skip-build --filter SealmailTests.LargeMessageTests 2>&1 | grep -E "error|passed|failed|skipped"; then
     echo "Tests/run.sh: the 1 GiB check failed" >&2
@@ -80,10 +85,11 @@ if ! SEALMAIL_LARGE_MIB=1024 SEALMAIL_LARGE_TOOL="$bin/SealmailLargeSend" \
 fi
 for suite in compat/run Tests/install/run.sh; do
     [ -x "$suite" ] || continue
-    echo "Tests/run.sh: $suite"
+    step "$suite"
     if ! SEALMAIL_COMPAT_BIN="$bin/sealmail" SWIFT_SCRATCH=.build "$suite"; then
         echo "Tests/run.sh: $suite failed" >&2
         failed=1
     fi
 done
+step "done (failures: $failed)"
 exit $failed
