@@ -25,13 +25,6 @@ enum CMSBuilder {
         if usePSS && !identity.key.isRSA {
             throw SMIMEError(.unsupportedAlgorithm, "RSASSA-PSS needs an RSA key", openSSLErrors: [])
         }
-        // OpenSSL 3.0's streaming encoder fails on an encapsulated RSASSA-PSS SignedData
-        // ("illegal zero content", `openssl cms -sign -stream -nodetach -keyopt
-        // rsa_padding_mode:pss` too), after the output has begun: refuse it before.
-        if usePSS && !detached {
-            throw SMIMEError(.unsupportedAlgorithm, "RSASSA-PSS is not available for opaque signed-data "
-                             + "(OpenSSL 3.0 cannot stream it): sign detached, or with PKCS #1 v1.5", openSSLErrors: [])
-        }
         var signerFlags = flags | UInt32(CMS_NOSMIMECAP | CMS_CADES)
         if usePSS { signerFlags |= UInt32(CMS_KEY_PARAM) }
         guard let si = CMS_add1_signer(cms, identity.certificate.pointer, identity.key.pointer, options.digest.evp,

@@ -92,9 +92,6 @@ struct ConfigAudit {
                 let id = try SigningIdentity.loadPEM(certificate: rule.certificate, key: rule.key,
                                                      passphraseFile: rule.keyPassphraseFile, chain: rule.chain)
                 out += expiry(id.certificate, what: "signing certificate \(rule.certificate)", line: rule.line)
-                if rule.form == .opaque, rule.rsaScheme == .pss, case .rsa = id.certificate.keyAlgorithm {
-                    out.append(ConfigDiagnostic(line: rule.line, message: "form = \"opaque\" with rsa_scheme = \"pss\" cannot be signed (OpenSSL 3.0 cannot stream an opaque RSASSA-PSS signature): sealmail would refuse every signed-only message of this rule"))
-                }
                 if let signerTrust {
                     // Dates are expiry()'s, with its 30-day warning.
                     let problems = SignerCheck.problems(id, trust: signerTrust, at: now)
