@@ -393,8 +393,11 @@ default_config() {
 #certificates = "/etc/sealmail/certs"           # recipients' certificates (PEM); default: none
 #trust_anchors = "/etc/sealmail/ca.pem"         # CAs recipients' and signers' certificates chain to; default: the system store
 #digest = "sha256"
-#cipher = "aes-256-cbc"
+#cipher = "aes-256-cbc"                         # aes-256-cbc | aes-128-cbc | aes-256-gcm | aes-128-gcm
 #header_protection = false                      # RFC 9788: header fields inside; encrypted copies' Subject "[...]"
+#legacy_display = true                          # with header_protection: the real Subject atop the text parts
+#key_transport = "auto"                         # pkcs1 | oaep | auto (OAEP where the certificate asks for it)
+#                                               # NSS (Thunderbird) and gpgsm open neither OAEP nor aes-*-gcm
 #secure_tag = "[secure]"                        # a Subject with it: encrypted for all or refused, tag removed; default: none
 
 # Who signs what: the first rule whose `from` matches the From address.
@@ -407,6 +410,8 @@ default_config() {
 #users = ["*"]                                  # users or @groups whose mail it signs; default: nobody
 #unauthorised = "refuse"                        # refuse | unsigned
 #digest = "sha256"                              # default: smime.digest
+#form = "detached"                              # detached (multipart/signed) | opaque (signed-data)
+#rsa_scheme = "pkcs1"                           # pkcs1 | pss; an EC key signs with ECDSA
 
 # Which recipients get encrypted mail.
 #[[smime.encrypt]]
@@ -414,6 +419,8 @@ default_config() {
 #mode = "required"                              # required | opportunistic | never; this key is required
 #cipher = "aes-256-cbc"                         # default: smime.cipher
 #header_protection = false                      # default: smime.header_protection
+#legacy_display = true                          # default: smime.legacy_display
+#key_transport = "auto"                         # default: smime.key_transport
 EOF
 }
 
