@@ -113,7 +113,7 @@ public struct FileTrust: Sendable, Equatable {
         let program: String
         if word.hasPrefix("/") {
             program = word
-        } else if word.contains("/") {
+        } else if word.utf8.contains(UInt8(ascii: "/")) {
             return problem("a relative program path depends on the caller's working folder: give an absolute path")
         } else {
             let path = searchPath ?? getenv("PATH").map { String(cString: $0) } ?? Self.shellDefaultPath
