@@ -14,8 +14,9 @@ cd "$(dirname "$0")/.."
 need=()
 # microsocks and tinyproxy-bin: the SOCKS5 and HTTP CONNECT proxies of the proxy tests
 # (tinyproxy-bin is the program alone; the tinyproxy package would also start a daemon);
-# bsd-mailx: the mail(1) of Tests/install/run.sh (mail -s to send, mail -f to read an mbox).
-for pkg in libssl-dev libbsd-dev pkg-config openssl gpgsm python3-aiosmtpd postfix gcc microsocks tinyproxy-bin bsd-mailx; do
+# bsd-mailx: the mail(1) of Tests/install/run.sh (mail -s to send, mail -f to read an mbox);
+# hyperfine and time: the start-up guard (compat/bench/startup.sh --check).
+for pkg in libssl-dev libbsd-dev pkg-config openssl gpgsm python3-aiosmtpd postfix gcc microsocks tinyproxy-bin bsd-mailx hyperfine time; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -65,6 +66,17 @@ failed=0
 # String API that resolves to Foundation's (e.g. contains("..") on a String) brings it back.
 if [ "$(nm "$bin/sealmail" | grep -c -e __CFInitialize -e icudt)" != 0 ]; then
     echo "Tests/run.sh: sealmail links CoreFoundation/ICU (see Tests/run.sh)" >&2
+    failed=1
+fi
+# Start-up (issue 13): libssl and libcrypto are loaded on first use and libstdc++ is linked in
+# (Package.swift), so the dynamic loader maps none of them for `sealmail -bp`; and start-up
+# stays within twice its recorded ratio to /bin/true (Tests/startup-figures.txt).
+if [ "$(uname -m)" = x86_64 ] && readelf -d "$bin/sealmail" | grep -E "NEEDED.*(libssl|libcrypto|libstdc)"; then
+    echo "Tests/run.sh: sealmail loads the libraries above at start (see Package.swift, lazyOpenSSL and startupLinking)" >&2
+    failed=1
+fi
+if ! SEALMAIL="$bin/sealmail" bash compat/bench/startup.sh --check Tests/startup-figures.txt; then
+    echo "Tests/run.sh: sealmail's start-up regressed (compat/bench/startup.sh)" >&2
     failed=1
 fi
 for suite in compat/run Tests/install/run.sh; do
