@@ -92,6 +92,8 @@ let package = Package(
                           linkerSettings: startupLinking),
         // The getting-started program of the Sealmail documentation, compiled as written.
         .executableTarget(name: "SealmailExample", dependencies: ["Sealmail"], swiftSettings: swift5),
+        // The Mailer under load, for compat/bench/mailer.sh (not installed).
+        .executableTarget(name: "MailerBench", dependencies: ["Sealmail"], swiftSettings: swift5),
 
         // Test utilities shipped as their own target (an in-process scripted SMTP server).
         .target(name: "SMTPTestSupport", dependencies: ["SMTPProtocol"], swiftSettings: swift5),
