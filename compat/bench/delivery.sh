@@ -6,8 +6,11 @@
 #       sealmail -odi -t  (queue with fsync, deliver, wait)     vs  msmtp -t
 #       sealmail -odb -t  (what the caller waits for)           vs  Postfix sendmail -t (maildrop)
 #  2. a queue run of N queued messages (default 10000) to smtp-sink: messages per second,
-#     against msmtp sending them one process each (a sample of 300) and against
-#     `smtp-source -s 8 -d` (the ceiling of this machine).
+#     against msmtp sending them one process each (a sample of 300), against Postfix's own
+#     queue (a private instance: N messages put in through its smtpd with defer_transports =
+#     smtp, then defer_transports emptied and `postqueue -f`, timed until the queue is empty:
+#     qmgr and smtp with default settings) and against `smtp-source -s 8 -d` (the ceiling of
+#     this machine).
 #
 # A benchmark, not a test: compare ratios from one run.
 # Environment: SEALMAIL (binary to use; sealctl beside it), SCRATCH_PATH, RUNS (default 60),
@@ -44,7 +47,9 @@ SEALCTL="$(dirname "$SEALMAIL")/sealctl"
 WORK="$(mktemp -d /tmp/sealmail-dbench.XXXXXX)"
 [ -n "$WORK" ] && [ -d "$WORK" ] || exit 1
 SINK_PID=""
+PF_INSTANCE=""
 cleanup() {
+    if [ -n "$PF_INSTANCE" ]; then postfix -c "$PF_INSTANCE" stop >/dev/null 2>&1 || true; fi
     if [ -n "$SINK_PID" ]; then kill "$SINK_PID" 2>/dev/null || true; fi
     wait 2>/dev/null || true
     rm -rf "$WORK"
@@ -80,13 +85,17 @@ touch -d '5 minutes ago' "$WORK/pfconf/main.cf"
 S="$SEALMAIL -C $WORK/seal.toml"
 $S -odi -t <"$WORK/message"
 [ -z "$(ls "$WORK/q/messages")" ] || { echo "sealmail -odi did not deliver" >&2; exit 1; }
-cmds=(-n "sealmail -odi -t" "$S -odi -t < $WORK/message"
-      -n "msmtp -t" "msmtp -C $WORK/msmtprc -t < $WORK/message"
-      -n "sealmail -odb -t" "$S -odb -t < $WORK/message")
+# hyperfine -N (no shell to calibrate away: that subtraction is noise of the size of these
+# commands) with each command exec'd by sh for its stdin; the floor (sh exec'ing /bin/true)
+# is measured alongside.
+cmds=(-n "sealmail -odi -t" "sh -c 'exec $S -odi -t < $WORK/message'"
+      -n "msmtp -t" "sh -c 'exec msmtp -C $WORK/msmtprc -t < $WORK/message'"
+      -n "sealmail -odb -t" "sh -c 'exec $S -odb -t < $WORK/message'")
 if [ -n "$POSTFIX_SENDMAIL" ]; then
-    cmds+=(-n "postfix sendmail -t" "$POSTFIX_SENDMAIL -C $WORK/pfconf -t < $WORK/message")
+    cmds+=(-n "postfix sendmail -t" "sh -c 'exec $POSTFIX_SENDMAIL -C $WORK/pfconf -t < $WORK/message'")
 fi
-hyperfine --warmup 5 --runs "$RUNS" --export-json "$WORK/one.json" "${cmds[@]}" >&2
+cmds+=(-n "floor: sh, exec /bin/true" "sh -c 'exec /bin/true < $WORK/message'")
+hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$WORK/one.json" "${cmds[@]}" >&2
 sleep 1
 "$SEALCTL" queue flush -C "$WORK/seal.toml" >/dev/null  # whatever -odb children left
 
@@ -104,10 +113,52 @@ s0=$(date +%s.%N)
 /usr/sbin/smtp-source -d -s 8 -m "$N" -l 2048 -M localhost -f sender@example.com -t rcpt@example.com "127.0.0.1:$PORT"
 s1=$(date +%s.%N)
 
+# Postfix's own queue: a private instance (its own config and queue folders under $WORK, no
+# listener but an smtpd on a free loopback port to fill it), relaying to the same sink.
+p0=0; p1=0
+if [ "$(id -u)" = 0 ] && command -v postfix >/dev/null; then
+    PFI="$WORK/pfi"
+    mkdir -p "$PFI/conf" "$PFI/q" "$PFI/data"
+    chown postfix "$PFI/data"
+    chmod 711 "$WORK"  # Postfix's daemons (user postfix) reach their queue through it
+    IN="$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    # Debian's master.cf without its port-25 listener and its pipe transports, plus the smtpd.
+    awk '/^[^ \t#]/ { skip = ($2 == "inet" || $8 == "pipe") } !skip' /etc/postfix/master.cf >"$PFI/conf/master.cf"
+    echo "127.0.0.1:$IN inet n - n - - smtpd" >>"$PFI/conf/master.cf"
+    printf '%s\n' 'compatibility_level = 3.6' "queue_directory = $PFI/q" "data_directory = $PFI/data" \
+        'myhostname = host.example.com' 'mydestination =' 'mynetworks = 127.0.0.0/8' 'inet_interfaces = loopback-only' \
+        'inet_protocols = ipv4' "relayhost = [127.0.0.1]:$PORT" 'defer_transports = smtp' \
+        "maillog_file_prefixes = $PFI" "maillog_file = $PFI/maillog" 'smtp_tls_security_level = none' \
+        'alias_maps =' 'alias_database =' >"$PFI/conf/main.cf"
+    postfix -c "$PFI/conf" start >/dev/null 2>&1 || { echo "delivery.sh: the private Postfix did not start ($PFI/maillog)" >&2; exit 1; }
+    PF_INSTANCE="$PFI/conf"
+    for _ in $(seq 100); do
+        $PY -c "import socket; socket.create_connection(('127.0.0.1',$IN),0.2).close()" 2>/dev/null && break
+        sleep 0.05
+    done
+    echo "queueing $N messages in Postfix's queue (deferred)..." >&2
+    /usr/sbin/smtp-source -s 8 -m "$N" -l 2048 -M localhost -f sender@example.com -t rcpt@example.com "127.0.0.1:$IN"
+    pending() { find "$PFI/q/incoming" "$PFI/q/active" "$PFI/q/maildrop" -type f | wc -l; }
+    for _ in $(seq 600); do
+        [ "$(find "$PFI/q/deferred" -type f | wc -l)" -ge "$N" ] && [ "$(pending)" = 0 ] && break
+        sleep 0.5
+    done
+    postconf -c "$PFI/conf" -e 'defer_transports =' && postfix -c "$PFI/conf" reload >/dev/null 2>&1
+    sleep 2
+    p0=$(date +%s.%N)
+    postqueue -c "$PFI/conf" -f
+    while [ -n "$(find "$PFI/q/deferred" "$PFI/q/active" "$PFI/q/incoming" -type f -print -quit)" ]; do sleep 0.02; done
+    p1=$(date +%s.%N)
+    sent=$(grep -c "status=sent" "$PFI/maillog" || true)
+    [ "$sent" = "$N" ] || { echo "delivery.sh: Postfix sent $sent of $N ($PFI/maillog)" >&2; exit 1; }
+    postfix -c "$PFI/conf" stop >/dev/null 2>&1 || true
+    PF_INSTANCE=""
+fi
+
 $PY -c '
 import json, sys
 res = {r["command"]: r["median"] * 1000 for r in json.load(open(sys.argv[1]))["results"]}
-t0, t1, n, left, m0, m1, m, s0, s1 = map(float, sys.argv[2:11])
+t0, t1, n, left, m0, m1, m, s0, s1, p0, p1 = map(float, sys.argv[2:13])
 print("one message per process (hyperfine medians, ms):")
 for k, v in res.items():
     print("  %-24s %8.2f" % (k, v))
@@ -119,5 +170,9 @@ ceiling = n / (s1 - s0)
 print("queue run of %d messages: %.0f msg/s (%.2f s, %d left in the queue)" % (n, rate, t1 - t0, left))
 print("msmtp, one process per message (%d): %.0f msg/s" % (m, m / (m1 - m0)))
 print("smtp-source -s 8 -d, %d messages: %.0f msg/s (the ceiling)" % (n, ceiling))
+if p1 > p0:
+    postfix = n / (p1 - p0)
+    print("Postfix queue (private instance, postqueue -f), %d messages: %.0f msg/s (%.2f s)" % (n, postfix, p1 - p0))
+    print("queue run / Postfix queue = %.2fx" % (rate / postfix))
 print("queue run / smtp-source = %.2f" % (rate / ceiling))
-' "$WORK/one.json" "$t0" "$t1" "$N" "$left" "$m0" "$m1" "$M" "$s0" "$s1"
+' "$WORK/one.json" "$t0" "$t1" "$N" "$left" "$m0" "$m1" "$M" "$s0" "$s1" "$p0" "$p1"
