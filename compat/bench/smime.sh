@@ -3,11 +3,13 @@
 #
 #   sealmail -odq with a policy that signs / encrypts / signs then encrypts (the whole
 #   submission: read, canonicalise, CMS streamed, queue file fsync'd)
-#   vs `openssl cms -sign -stream | openssl cms -encrypt -stream` followed by an fsync
+#   vs `openssl cms -sign -stream`, `openssl cms -encrypt -stream`, and the two piped,
+#   each followed by an fsync
 #
-# Prints seconds, MB/s and peak RSS (GNU time) for each. A benchmark, not a test.
-# Environment: SEALMAIL (binary), SIZE_MB (default 100), PKI (default: the lab PKI in
-# ../shared/reference/smime-vectors/lab/pki).
+# Prints seconds, MB/s and peak RSS (GNU time) for each, and the ratios. A benchmark, not a
+# test. Environment: SEALMAIL (binary), SIZE_MB (default 100), PKI (default: the lab PKI in
+# ../shared/reference/smime-vectors/lab/pki), DIR (where the message, the queues and the
+# outputs go; default /tmp; /dev/shm for tmpfs: no disk in the way).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SIZE_MB="${SIZE_MB:-100}"
@@ -19,7 +21,7 @@ if [ -z "${SEALMAIL:-}" ]; then
     (cd "$ROOT" && swift build -c release --static-swift-stdlib >&2)
     SEALMAIL="$(cd "$ROOT" && swift build -c release --static-swift-stdlib --show-bin-path)/sealmail"
 fi
-WORK="$(mktemp -d /tmp/sealmail-sbench.XXXXXX)"
+WORK="$(mktemp -d "${DIR:-/tmp}/sealmail-sbench.XXXXXX")"
 [ -n "$WORK" ] && [ -d "$WORK" ] || exit 1
 trap 'rm -rf "$WORK"' EXIT
 
@@ -35,12 +37,14 @@ with open(sys.argv[1], "w") as f:
 ' "$WORK/message" "$SIZE_MB"
 mkdir -p "$WORK/certs"
 cp "$PKI/alice.crt" "$WORK/certs/"
+# sealmail refuses a private key others may read (FileTrust): its own copy, mode 0600.
+install -m 600 "$PKI/bob.key" "$WORK/bob.key"
 for mode in sign encrypt both; do
     {
         printf '%s\n' 'hostname = "host.example.test"' 'domain = "example.test"' "queue_dir = \"$WORK/q-$mode\"" 'delivery = "queue"'
         printf '%s\n' '[smime]' "certificates = \"$WORK/certs\"" "trust_anchors = \"$PKI/ca.crt\""
         if [ "$mode" != encrypt ]; then
-            printf '%s\n' '[[smime.sign]]' 'from = ["*@example.test"]' "certificate = \"$PKI/bob.crt\"" "key = \"$PKI/bob.key\"" 'users = ["*"]'
+            printf '%s\n' '[[smime.sign]]' 'from = ["*@example.test"]' "certificate = \"$PKI/bob.crt\"" "key = \"$WORK/bob.key\"" 'users = ["*"]'
         fi
         if [ "$mode" != sign ]; then
             printf '%s\n' '[[smime.encrypt]]' 'to = ["alice@example.test"]' 'mode = "required"'
@@ -51,13 +55,18 @@ done
 RUNS="${RUNS:-5}"
 # Each command RUNS times, the commands interleaved (so that a noisy minute hurts all of them
 # alike); the median time and the largest peak RSS are reported.
-names=("sealmail -odq (sign)" "sealmail -odq (encrypt)" "sealmail -odq (both)" "openssl cms sign|encrypt -stream + fsync")
+names=("sealmail -odq (sign)" "sealmail -odq (encrypt)" "sealmail -odq (both)" "openssl cms sign|encrypt -stream + fsync"
+       "openssl cms -sign -stream + fsync" "openssl cms -encrypt -stream + fsync")
 cmds=()
 for mode in sign encrypt both; do
     cmds+=("$SEALMAIL -C $WORK/$mode.toml -odq -t < $WORK/message")
 done
 cmds+=("openssl cms -sign -stream -binary -md sha256 -signer $PKI/bob.crt -inkey $PKI/bob.key -in $WORK/message \
      | openssl cms -encrypt -stream -aes-256-cbc -out $WORK/openssl.out $PKI/alice.crt && sync -d $WORK/openssl.out")
+cmds+=("openssl cms -sign -stream -binary -md sha256 -signer $PKI/bob.crt -inkey $PKI/bob.key -in $WORK/message \
+     -out $WORK/openssl.out && sync -d $WORK/openssl.out")
+cmds+=("openssl cms -encrypt -stream -aes-256-cbc -in $WORK/message -out $WORK/openssl.out $PKI/alice.crt \
+     && sync -d $WORK/openssl.out")
 : >"$WORK/times"
 for run in $(seq "$RUNS"); do
     for i in "${!cmds[@]}"; do
@@ -81,6 +90,8 @@ for i, name in enumerate(names):
     med[i] = statistics.median(t)
     print("%-42s %7.2f s %8.1f MB/s %8.1f MiB peak RSS" % (name, med[i], size / med[i], rss / 1024))
 print("sealmail (both) / openssl pipeline = %.2fx" % (med[2] / med[3]))
+print("sealmail (sign) / openssl cms -sign = %.2fx" % (med[0] / med[4]))
+print("sealmail (encrypt) / openssl cms -encrypt = %.2fx" % (med[1] / med[5]))
 PYEOF
 for mode in sign encrypt both; do
     n=$(ls "$WORK/q-$mode/messages" | wc -l)
