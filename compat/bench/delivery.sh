@@ -17,6 +17,7 @@
 # N (default 10000).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+. "$ROOT/compat/bench/lib.sh"
 RUNS="${RUNS:-60}"
 N="${N:-10000}"
 PY=/usr/bin/python3
@@ -63,13 +64,8 @@ body = "".join("line %04d of a two kilobyte message body, plain ASCII text.....\
 open(sys.argv[1], "w").write((head + body)[:2047] + "\n")
 ' "$WORK/message"
 
-PORT="$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-/usr/sbin/smtp-sink -u nobody "127.0.0.1:$PORT" 1024 &
-SINK_PID=$!
-for _ in $(seq 100); do
-    $PY -c "import socket; socket.create_connection(('127.0.0.1',$PORT),0.2).close()" 2>/dev/null && break
-    sleep 0.05
-done
+PORT="$(free_port)"
+start_sink "$PORT" 1024
 
 printf '%s\n' 'hostname = "host.example.com"' 'domain = "example.com"' "queue_dir = \"$WORK/q\"" \
     'max_connections = 8' '[[relay]]' 'host = "127.0.0.1"' "port = $PORT" 'tls = "none"' >"$WORK/seal.toml"
@@ -121,7 +117,7 @@ if [ "$(id -u)" = 0 ] && command -v postfix >/dev/null; then
     mkdir -p "$PFI/conf" "$PFI/q" "$PFI/data"
     chown postfix "$PFI/data"
     chmod 711 "$WORK"  # Postfix's daemons (user postfix) reach their queue through it
-    IN="$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    IN="$(free_port)"
     # Debian's master.cf without its port-25 listener and its pipe transports, plus the smtpd.
     awk '/^[^ \t#]/ { skip = ($2 == "inet" || $8 == "pipe") } !skip' /etc/postfix/master.cf >"$PFI/conf/master.cf"
     echo "127.0.0.1:$IN inet n - n - - smtpd" >>"$PFI/conf/master.cf"
@@ -132,10 +128,7 @@ if [ "$(id -u)" = 0 ] && command -v postfix >/dev/null; then
         'alias_maps =' 'alias_database =' >"$PFI/conf/main.cf"
     postfix -c "$PFI/conf" start >/dev/null 2>&1 || { echo "delivery.sh: the private Postfix did not start ($PFI/maillog)" >&2; exit 1; }
     PF_INSTANCE="$PFI/conf"
-    for _ in $(seq 100); do
-        $PY -c "import socket; socket.create_connection(('127.0.0.1',$IN),0.2).close()" 2>/dev/null && break
-        sleep 0.05
-    done
+    wait_port "$IN"
     echo "queueing $N messages in Postfix's queue (deferred)..." >&2
     /usr/sbin/smtp-source -s 8 -m "$N" -l 2048 -M localhost -f sender@example.com -t rcpt@example.com "127.0.0.1:$IN"
     pending() { find "$PFI/q/incoming" "$PFI/q/active" "$PFI/q/maildrop" -type f | wc -l; }

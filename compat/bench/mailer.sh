@@ -11,6 +11,7 @@
 # made), N (default 10000), ROUNDS (default 3).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+. "$ROOT/compat/bench/lib.sh"
 N="${N:-10000}"
 ROUNDS="${ROUNDS:-3}"
 PY=/usr/bin/python3
@@ -34,13 +35,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PORT="$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-/usr/sbin/smtp-sink -u nobody "127.0.0.1:$PORT" 1024 &
-SINK_PID=$!
-for _ in $(seq 100); do
-    $PY -c "import socket; socket.create_connection(('127.0.0.1',$PORT),0.2).close()" 2>/dev/null && break
-    sleep 0.05
-done
+PORT="$(free_port)"
+start_sink "$PORT" 1024
 
 : >"$WORK/times"
 for round in $(seq "$ROUNDS"); do

@@ -17,6 +17,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+. "$ROOT/compat/bench/lib.sh"
 RUNS="${RUNS:-100}"
 WARMUP="${WARMUP:-10}"
 
@@ -99,13 +100,8 @@ chmod 710 "$WORK/pfq/public"
 touch -d '5 minutes ago' "$WORK/pfconf/main.cf"
 
 # msmtp to smtp-sink on loopback.
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-/usr/sbin/smtp-sink -u nobody "127.0.0.1:$PORT" 256 &
-SINK_PID=$!
-for _ in $(seq 100); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 0.2).close()" 2>/dev/null && break
-    sleep 0.05
-done
+PORT="$(free_port)"
+start_sink "$PORT" 256
 cat >"$WORK/msmtprc" <<EOF
 account default
 host 127.0.0.1
