@@ -10,16 +10,17 @@
 #     queue (a private instance: N messages put in through its smtpd with defer_transports =
 #     smtp, then defer_transports emptied and `postqueue -f`, timed until the queue is empty:
 #     qmgr and smtp with default settings) and against `smtp-source -s 8 -d` (the ceiling of
-#     this machine).
+#     this machine), in QROUNDS rounds of the three (medians).
 #
 # A benchmark, not a test: compare ratios from one run.
 # Environment: SEALMAIL (binary to use; sealctl beside it), SCRATCH_PATH, RUNS (default 60),
-# N (default 10000).
+# N (default 10000), QROUNDS (rounds of the queue runs, default 3).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 . "$ROOT/compat/bench/lib.sh"
 RUNS="${RUNS:-60}"
 N="${N:-10000}"
+QROUNDS="${QROUNDS:-3}"
 PY=/usr/bin/python3
 
 need=()
@@ -95,23 +96,14 @@ hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$WORK/one.json" "${cmds[@]
 sleep 1
 "$SEALCTL" queue flush -C "$WORK/seal.toml" >/dev/null  # whatever -odb children left
 
-echo "queueing $N messages (sealmail -odq)..." >&2
-for _ in $(seq "$N"); do $S -odq -t <"$WORK/message"; done
-t0=$(date +%s.%N)
-"$SEALCTL" queue flush -C "$WORK/seal.toml" >"$WORK/flush.out"
-t1=$(date +%s.%N)
-left=$(ls "$WORK/q/messages" | wc -l)
 M=300
 m0=$(date +%s.%N)
 for _ in $(seq $M); do msmtp -C "$WORK/msmtprc" -t <"$WORK/message"; done
 m1=$(date +%s.%N)
-s0=$(date +%s.%N)
-/usr/sbin/smtp-source -d -s 8 -m "$N" -l 2048 -M localhost -f sender@example.com -t rcpt@example.com "127.0.0.1:$PORT"
-s1=$(date +%s.%N)
 
 # Postfix's own queue: a private instance (its own config and queue folders under $WORK, no
 # listener but an smtpd on a free loopback port to fill it), relaying to the same sink.
-p0=0; p1=0
+PFI=""
 if [ "$(id -u)" = 0 ] && command -v postfix >/dev/null; then
     PFI="$WORK/pfi"
     mkdir -p "$PFI/conf" "$PFI/q" "$PFI/data"
@@ -129,43 +121,72 @@ if [ "$(id -u)" = 0 ] && command -v postfix >/dev/null; then
     postfix -c "$PFI/conf" start >/dev/null 2>&1 || { echo "delivery.sh: the private Postfix did not start ($PFI/maillog)" >&2; exit 1; }
     PF_INSTANCE="$PFI/conf"
     wait_port "$IN"
-    echo "queueing $N messages in Postfix's queue (deferred)..." >&2
+fi
+postfix_set() {  # $1: defer_transports
+    postconf -c "$PFI/conf" -e "defer_transports = $1" && postfix -c "$PFI/conf" reload >/dev/null 2>&1
+    sleep 2
+}
+
+# The queue runs, QROUNDS rounds of the three (medians reported): sealmail's queue filled with
+# -odq then flushed; smtp-source; Postfix's queue filled (deferred) then flushed.
+: >"$WORK/runs"
+for round in $(seq "$QROUNDS"); do
+    echo "round $round: queueing $N messages (sealmail -odq)..." >&2
+    for _ in $(seq "$N"); do $S -odq -t <"$WORK/message"; done
+    t0=$(date +%s.%N)
+    "$SEALCTL" queue flush -C "$WORK/seal.toml" >"$WORK/flush.out"
+    t1=$(date +%s.%N)
+    left=$(ls "$WORK/q/messages" | wc -l)
+    [ "$left" = 0 ] || { echo "delivery.sh: $left messages left in sealmail's queue" >&2; exit 1; }
+    echo "sealmail $t0 $t1" >>"$WORK/runs"
+    s0=$(date +%s.%N)
+    /usr/sbin/smtp-source -d -s 8 -m "$N" -l 2048 -M localhost -f sender@example.com -t rcpt@example.com "127.0.0.1:$PORT"
+    s1=$(date +%s.%N)
+    echo "smtp-source $s0 $s1" >>"$WORK/runs"
+    [ -n "$PFI" ] || continue
+    echo "round $round: queueing $N messages in Postfix's queue (deferred)..." >&2
+    [ "$round" = 1 ] || postfix_set smtp
     /usr/sbin/smtp-source -s 8 -m "$N" -l 2048 -M localhost -f sender@example.com -t rcpt@example.com "127.0.0.1:$IN"
-    pending() { find "$PFI/q/incoming" "$PFI/q/active" "$PFI/q/maildrop" -type f | wc -l; }
     for _ in $(seq 600); do
-        [ "$(find "$PFI/q/deferred" -type f | wc -l)" -ge "$N" ] && [ "$(pending)" = 0 ] && break
+        [ "$(find "$PFI/q/deferred" -type f | wc -l)" -ge "$N" ] \
+            && [ -z "$(find "$PFI/q/incoming" "$PFI/q/active" "$PFI/q/maildrop" -type f -print -quit)" ] && break
         sleep 0.5
     done
-    postconf -c "$PFI/conf" -e 'defer_transports =' && postfix -c "$PFI/conf" reload >/dev/null 2>&1
-    sleep 2
+    postfix_set ""
     p0=$(date +%s.%N)
     postqueue -c "$PFI/conf" -f
     while [ -n "$(find "$PFI/q/deferred" "$PFI/q/active" "$PFI/q/incoming" -type f -print -quit)" ]; do sleep 0.02; done
     p1=$(date +%s.%N)
     sent=$(grep -c "status=sent" "$PFI/maillog" || true)
-    [ "$sent" = "$N" ] || { echo "delivery.sh: Postfix sent $sent of $N ($PFI/maillog)" >&2; exit 1; }
-    postfix -c "$PFI/conf" stop >/dev/null 2>&1 || true
-    PF_INSTANCE=""
-fi
+    [ "$sent" = $((N * round)) ] || { echo "delivery.sh: Postfix sent $sent of $((N * round)) ($PFI/maillog)" >&2; exit 1; }
+    echo "postfix $p0 $p1" >>"$WORK/runs"
+done
 
 $PY -c '
 import json, sys
 res = {r["command"]: r["median"] * 1000 for r in json.load(open(sys.argv[1]))["results"]}
-t0, t1, n, left, m0, m1, m, s0, s1, p0, p1 = map(float, sys.argv[2:13])
+import statistics
+n, m0, m1, m = map(float, sys.argv[3:7])
+runs = {}
+for line in open(sys.argv[2]):
+    k, a, b = line.split()
+    runs.setdefault(k, []).append(n / (float(b) - float(a)))
+med = {k: statistics.median(v) for k, v in runs.items()}
+each = lambda k: ", ".join("%.0f" % r for r in runs[k])
 print("one message per process (hyperfine medians, ms):")
 for k, v in res.items():
     print("  %-24s %8.2f" % (k, v))
 print("  sealmail -odi / msmtp            = %.3fx" % (res["sealmail -odi -t"] / res["msmtp -t"]))
 if "postfix sendmail -t" in res:
     print("  sealmail -odb / postfix sendmail = %.3fx" % (res["sealmail -odb -t"] / res["postfix sendmail -t"]))
-rate = n / (t1 - t0)
-ceiling = n / (s1 - s0)
-print("queue run of %d messages: %.0f msg/s (%.2f s, %d left in the queue)" % (n, rate, t1 - t0, left))
+rate, ceiling = med["sealmail"], med["smtp-source"]
+print("queue runs of %d messages, %d rounds (medians; each round in brackets):" % (n, len(runs["sealmail"])))
+print("  sealmail queue run (sealctl queue flush): %6.0f msg/s  [%s]" % (rate, each("sealmail")))
+print("  smtp-source -s 8 -d (the ceiling):        %6.0f msg/s  [%s]" % (ceiling, each("smtp-source")))
+if "postfix" in med:
+    print("  Postfix queue (postqueue -f):             %6.0f msg/s  [%s]" % (med["postfix"], each("postfix")))
 print("msmtp, one process per message (%d): %.0f msg/s" % (m, m / (m1 - m0)))
-print("smtp-source -s 8 -d, %d messages: %.0f msg/s (the ceiling)" % (n, ceiling))
-if p1 > p0:
-    postfix = n / (p1 - p0)
-    print("Postfix queue (private instance, postqueue -f), %d messages: %.0f msg/s (%.2f s)" % (n, postfix, p1 - p0))
-    print("queue run / Postfix queue = %.2fx" % (rate / postfix))
+if "postfix" in med:
+    print("queue run / Postfix queue = %.2fx" % (rate / med["postfix"]))
 print("queue run / smtp-source = %.2f" % (rate / ceiling))
-' "$WORK/one.json" "$t0" "$t1" "$N" "$left" "$m0" "$m1" "$M" "$s0" "$s1" "$p0" "$p1"
+' "$WORK/one.json" "$WORK/runs" "$N" "$m0" "$m1" "$M"
