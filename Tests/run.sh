@@ -19,9 +19,10 @@ need=()
 # (tinyproxy-bin is the program alone; the tinyproxy package would also start a daemon);
 # bsd-mailx: the mail(1) of Tests/install/run.sh (mail -s to send, mail -f to read an mbox);
 # libnss3-tools (cmsutil: Thunderbird's S/MIME engine) and Bouncy Castle with javax.mail and a JDK
-# (Tests/peers/BCPeer.java): the S/MIME readers and writers beside openssl and gpgsm.
+# (Tests/peers/BCPeer.java): the S/MIME readers and writers beside openssl and gpgsm;
+# hyperfine and time: the start-up guard (compat/bench/startup.sh --check).
 for pkg in libssl-dev libbsd-dev pkg-config openssl gpgsm python3-aiosmtpd postfix gcc microsocks tinyproxy-bin bsd-mailx \
-           libnss3-tools libbcprov-java libbcpkix-java libbcmail-java libmail-java default-jdk-headless; do
+           libnss3-tools libbcprov-java libbcpkix-java libbcmail-java libmail-java default-jdk-headless hyperfine time; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -73,6 +74,18 @@ failed=0
 # String API that resolves to Foundation's (e.g. contains("..") on a String) brings it back.
 if [ "$(nm "$bin/sealmail" | grep -c -e __CFInitialize -e icudt)" != 0 ]; then
     echo "Tests/run.sh: sealmail links CoreFoundation/ICU (see Tests/run.sh)" >&2
+    failed=1
+fi
+# Start-up (issue 13): libssl and libcrypto are loaded on first use and libstdc++ is linked in
+# (Package.swift), so the dynamic loader maps none of them for `sealmail -bp`; and start-up
+# stays within twice its recorded ratio to /bin/true (Tests/startup-figures.txt).
+if [ "$(uname -m)" = x86_64 ] && readelf -d "$bin/sealmail" | grep -E "NEEDED.*(libssl|libcrypto|libstdc)"; then
+    echo "Tests/run.sh: sealmail loads the libraries above at start (see Package.swift, lazyOpenSSL and startupLinking)" >&2
+    failed=1
+fi
+step "start-up guard (compat/bench/startup.sh --check)"
+if ! SEALMAIL="$bin/sealmail" bash compat/bench/startup.sh --check Tests/startup-figures.txt; then
+    echo "Tests/run.sh: sealmail's start-up regressed (compat/bench/startup.sh)" >&2
     failed=1
 fi
 # The library streams: a 1 GiB attachment signed and encrypted in under 64 MiB (release build;

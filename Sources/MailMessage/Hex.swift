@@ -2,6 +2,7 @@
 /// error messages): the one place for it, without Foundation's String(format:), which pulls
 /// the whole of Foundation and ICU into the binary.
 public enum Hex {
+    @inlinable
     public static func string<C: Collection>(_ bytes: C, uppercase: Bool = false, separator: String = "") -> String
     where C.Element == UInt8 {
         let digits = Array((uppercase ? "0123456789ABCDEF" : "0123456789abcdef").utf8)

@@ -72,7 +72,7 @@ public struct AliasTable: Sendable {
             }
             table.entries[name] = targets
             table.lines[name] = line
-            let bytes = targets.joined(separator: ",").utf8.count
+            let bytes = targets.reduce(targets.count - 1) { $0 + $1.utf8.count }  // joined by ","
             table.totalBytes += bytes
             table.longest = max(table.longest, bytes)
         }

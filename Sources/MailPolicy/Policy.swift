@@ -327,10 +327,11 @@ public enum Policy {
 extension String {
     /// Without spaces and tabs at either end.
     func trimmingBlanks() -> String {
-        let c = Array(self)
-        var a = 0, b = c.count
-        while a < b, c[a] == " " || c[a] == "\t" { a += 1 }
-        while b > a, c[b - 1] == " " || c[b - 1] == "\t" { b -= 1 }
-        return String(c[a..<b])
+        // By index, not through an Array of Characters: String(ArraySlice<Character>) is an
+        // unspecialised generic, slow enough to show in every start that reads the aliases.
+        var a = startIndex, b = endIndex
+        while a < b, self[a] == " " || self[a] == "\t" { formIndex(after: &a) }
+        while b > a, self[index(before: b)] == " " || self[index(before: b)] == "\t" { formIndex(before: &b) }
+        return String(self[a..<b])
     }
 }

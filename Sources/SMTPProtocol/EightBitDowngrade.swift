@@ -47,7 +47,9 @@ public enum EightBitDowngrade {
         return root.replacingLeaves(in: normalized) { plan.replacements[$0.headerRange.lowerBound] }
     }
 
-    /// True when any octet has the high bit set.
+    /// True when any octet has the high bit set. Inlinable: specialised in the caller (see
+    /// `LineLimit.hasLongLine`).
+    @inlinable
     public static func has8Bit<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
         bytes.contains { $0 >= 0x80 }
     }

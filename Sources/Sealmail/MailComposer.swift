@@ -101,8 +101,12 @@ struct ComposedMail: Sendable {
         }.joined(separator: ", ")
     }
 
+    /// 96 random bits as 24 hex digits (Message-ID, boundaries): two draws of the system's
+    /// generator, not one a byte (each is a getrandom call).
     static func uniquePart() -> String {
-        Hex.string((0..<12).map { _ in UInt8.random(in: 0...255) })
+        var random = SystemRandomNumberGenerator()
+        let bits = (random.next() as UInt64, random.next() as UInt64)
+        return withUnsafeBytes(of: bits) { Hex.string($0.prefix(12)) }
     }
 
     /// text, html (alternative when both), inline parts (related, with the HTML), then

@@ -18,9 +18,15 @@ import MailPolicy
 /// disagree (issue 11).
 public struct FileTrust: Sendable, Equatable {
     /// Who may own trusted files and the folders above them: root, and sometimes the caller.
-    public var owners: Set<uid_t>
+    /// In ascending order, without repeats. (An array, not a Set: the first Set<uid_t> costs
+    /// the runtime a scan of every protocol conformance in the program, at every start.)
+    public var owners: [uid_t]
 
-    public init(owners: Set<uid_t>) { self.owners = owners.union([0]) }
+    public init(owners: [uid_t]) {
+        var sorted: [uid_t] = [0]
+        for uid in owners.sorted() where uid != sorted[sorted.count - 1] { sorted.append(uid) }
+        self.owners = sorted
+    }
 
     /// Trusted owners for a run. Root always. The real user too only when they chose the
     /// config themselves (`-C`, `SEALMAIL_CONFIG`) and the process holds no privilege they do
@@ -48,31 +54,38 @@ public struct FileTrust: Sendable, Equatable {
     /// (the config key) and `path`. A path that does not resolve (missing, not searchable)
     /// comes back as it is, so that the reader reports why it cannot be opened.
     public func resolve(_ path: String, what: String, use: Use, line: Int? = nil) -> Result<String, FileTrustProblem> {
-        func problem(_ reason: String, fix: String? = nil) -> Result<String, FileTrustProblem> {
-            .failure(FileTrustProblem(what: what, path: path, line: line, reason: reason, fix: fix))
+        Result { () throws(FileTrustProblem) in try resolved(path, what: what, use: use, line: line) }
+    }
+
+    /// `resolve` as a throwing function, for `Runtime.load` at every start: destroying a
+    /// `Result<String, FileTrustProblem>` needs its type metadata, whose first instantiation
+    /// costs the runtime a scan of every protocol conformance in the program.
+    func resolved(_ path: String, what: String, use: Use, line: Int? = nil) throws(FileTrustProblem) -> String {
+        func problem(_ reason: String, fix: String? = nil) -> FileTrustProblem {
+            FileTrustProblem(what: what, path: path, line: line, reason: reason, fix: fix)
         }
-        guard let real = Self.realPath(path) else { return .success(path) }
+        guard let real = Self.realPath(path) else { return path }
         var st = stat()
-        guard stat(real, &st) == 0 else { return .success(path) }
+        guard stat(real, &st) == 0 else { return path }
         let it = real == path ? "it" : "its target \(real)"
         if !owners.contains(st.st_uid) {
-            return problem("\(it) is owned by \(Self.describe(uid: st.st_uid)), not by \(ownerList)", fix: "chown root")
+            throw problem("\(it) is owned by \(Self.describe(uid: st.st_uid)), not by \(ownerList)", fix: "chown root")
         }
         let mode = st.st_mode & 0o7777
         if mode & 0o022 != 0 {
-            return problem("\(it) is writable by group or others (mode \(Self.octal(mode)))", fix: "chmod go-w")
+            throw problem("\(it) is writable by group or others (mode \(Self.octal(mode)))", fix: "chmod go-w")
         }
         if use == .secret && mode & 0o004 != 0 {
-            return problem("\(it) is readable by others (mode \(Self.octal(mode)))", fix: "chmod o-rwx")
+            throw problem("\(it) is readable by others (mode \(Self.octal(mode)))", fix: "chmod o-rwx")
         }
         var folders = Self.folders(above: real)
         if use == .program, path.hasPrefix("/") {
             folders += Self.folders(above: path).filter { !folders.contains($0) }
         }
         for folder in folders {
-            if let reason = folderProblem(folder) { return problem(reason) }
+            if let reason = folderProblem(folder) { throw problem(reason) }
         }
-        return .success(real)
+        return real
     }
 
     /// Why `folder` cannot be trusted, or nil.
@@ -113,7 +126,7 @@ public struct FileTrust: Sendable, Equatable {
         let program: String
         if word.hasPrefix("/") {
             program = word
-        } else if word.contains("/") {
+        } else if word.utf8.contains(UInt8(ascii: "/")) {
             return problem("a relative program path depends on the caller's working folder: give an absolute path")
         } else {
             let path = searchPath ?? getenv("PATH").map { String(cString: $0) } ?? Self.shellDefaultPath
@@ -157,7 +170,7 @@ public struct FileTrust: Sendable, Equatable {
     static let shellDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     var ownerList: String {
-        owners.sorted().map { Self.describe(uid: $0) }.joined(separator: " or ")
+        owners.map { Self.describe(uid: $0) }.joined(separator: " or ")
     }
 
     static func describe(uid: uid_t) -> String {

@@ -23,7 +23,9 @@ final class MessageInput {
     private var splitter = LineSplitter(maxPendingLine: MessageInput.maxHeaderBytes)
     /// Set when one header line is larger than the whole header block may be.
     private var headerLineTooLong = false
-    private var readBuffer = [UInt8](repeating: 0, count: 128 * 1024)
+    /// Not zeroed (read fills what is used): zeroing 128 KiB was 30 page faults and 4% of the
+    /// instructions of a 2 KB submission.
+    private var readBuffer = [UInt8](unsafeUninitializedCapacity: 128 * 1024) { _, count in count = 128 * 1024 }
     private(set) var header = HeaderBlockParser()
     private var inHeader = true
     private var ended = false

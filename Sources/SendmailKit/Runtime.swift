@@ -79,9 +79,10 @@ public struct Runtime: Sendable {
         let trust = FileTrust.forRun(configChosenByCaller: chosenByCaller)
         // The config is read by its resolved path, the one judged (see FileTrust).
         let resolved: String
-        switch trust.resolve(path, what: "config", use: .file) {
-        case .success(let r): resolved = r
-        case .failure(let p): throw UntrustedFiles(configPath: nil, problems: [p])
+        do {
+            resolved = try trust.resolved(path, what: "config", use: .file)
+        } catch {
+            throw UntrustedFiles(configPath: nil, problems: [error])
         }
         let config: SealmailConfig
         switch readFile(resolved) {
@@ -137,12 +138,14 @@ public struct Runtime: Sendable {
         if fd < 0 { return .failure(Errno(code: errno)) }
         defer { close(fd) }
         var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        // Not zeroed, and small: these files are a few KB, read at every start.
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 16384, alignment: 1)
+        defer { chunk.deallocate() }
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let n = read(fd, chunk.baseAddress, chunk.count)
             if n < 0 { if errno == EINTR { continue }; return .failure(Errno(code: errno)) }
             if n == 0 { break }
-            out.append(contentsOf: chunk[0..<n])
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
             if out.count > 16 << 20 { return .failure(Errno(code: EFBIG)) }
         }
         return .success(out)

@@ -34,5 +34,9 @@ final class CRLFTextTests: XCTestCase {
         XCTAssertEqual(Array(TextLines.firstLine(Array("secret\r\n".utf8))), Array("secret".utf8))
         XCTAssertEqual("  vm\r\n".trimmingASCIIWhitespace(), "vm")
         XCTAssertEqual("\tvm \n".trimmingBlanks(), "vm \n", "blanks only")
+        XCTAssertEqual(" \t ".trimmingBlanks(), "")
+        XCTAssertEqual("a b".trimmingBlanks(), "a b")
+        // By Characters: a blank with a combining mark is not a blank.
+        XCTAssertEqual(" \u{301}x \u{301}".trimmingBlanks(), " \u{301}x \u{301}")
     }
 }

@@ -141,6 +141,25 @@ final class MailComposeTests: XCTestCase {
         XCTAssertTrue(t.contains("RET=HDRS"), t)
     }
 
+    /// Each Message-ID carries 96 fresh random bits: 24 lowercase hex digits after the date.
+    func testMessageIDsAreUniqueWith96RandomBits() async throws {
+        let server = try ScriptedSMTPServer()
+        defer { server.stop() }
+        let mailer = Mailer(relay: SMTPRelay(host: "127.0.0.1", port: server.port, tls: .none, heloName: "client.example.com"))
+        var ids = Set<String>()
+        for _ in 0..<20 {
+            var mail = Mail(from: "alice@example.com", subject: "id")
+            mail.to = ["bob@partner.example"]
+            let id = try await mailer.send(mail).messageID
+            let unique = id.split(separator: "@")[0].split(separator: ".").last ?? ""
+            XCTAssertEqual(unique.count, 24, id)
+            XCTAssertTrue(unique.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }, id)
+            ids.insert(String(unique))
+        }
+        await mailer.close()
+        XCTAssertEqual(ids.count, 20)
+    }
+
     func testNonASCIIFilenameIsRFC2231() async throws {
         var mail = Mail(from: "alice@example.com", subject: "f")
         mail.to = ["bob@partner.example"]

@@ -202,6 +202,15 @@ final class FileTrustTests: XCTestCase {
         XCTAssertEqual(ExitCodes.code(for: UntrustedFiles(configPath: nil, problems: problems)), .config)
     }
 
+    /// Owners are kept in order without repeats, root always among them (an array since the
+    /// Set went for start-up; messages list them in this order).
+    func testOwnersAreSortedUniqueWithRoot() {
+        XCTAssertEqual(FileTrust(owners: [1000, 5, 1000]).owners, [0, 5, 1000])
+        XCTAssertEqual(FileTrust(owners: [0, 0]).owners, [0])
+        XCTAssertEqual(FileTrust(owners: []).owners, [0])
+        XCTAssertEqual(FileTrust(owners: [7, 0]), FileTrust(owners: [0, 7]))
+    }
+
     /// Root's own runs, and the default config of the set-group-ID binary, trust root only.
     func testRootTrustsOnlyRoot() throws {
         try requireRoot()

@@ -3,13 +3,16 @@
 #
 #   sealmail -odq with a policy that signs / encrypts / signs then encrypts (the whole
 #   submission: read, canonicalise, CMS streamed, queue file fsync'd)
-#   vs `openssl cms -sign -stream | openssl cms -encrypt -stream` followed by an fsync
+#   vs `openssl cms -sign -stream`, `openssl cms -encrypt -stream`, and the two piped,
+#   each followed by an fsync
 #
-# Prints seconds, MB/s, peak RSS and CPU seconds (user + system; GNU time) for each.
-# A benchmark, not a test.
+# Prints seconds, MB/s, peak RSS and CPU seconds (user + system; GNU time) for each, and the
+# ratios. A benchmark, not a test.
 # Environment: SEALMAIL (binary), SIZE_MB (default 100), PKI (default: the lab PKI in
-# ../shared/reference/smime-vectors/lab/pki), SEALMAIL_BASELINE (another sealmail binary, say
-# a build of the previous commit, run the same way in the same run for a before/after).
+# ../shared/reference/smime-vectors/lab/pki), DIR (where the message, the queues and the
+# outputs go; default /tmp; /dev/shm for tmpfs: no disk in the way), SEALMAIL_BASELINE
+# (another sealmail binary, say a build of the previous commit, run the same way in the same
+# run for a before/after).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SIZE_MB="${SIZE_MB:-100}"
@@ -21,7 +24,7 @@ if [ -z "${SEALMAIL:-}" ]; then
     (cd "$ROOT" && swift build -c release --static-swift-stdlib >&2)
     SEALMAIL="$(cd "$ROOT" && swift build -c release --static-swift-stdlib --show-bin-path)/sealmail"
 fi
-WORK="$(mktemp -d /tmp/sealmail-sbench.XXXXXX)"
+WORK="$(mktemp -d "${DIR:-/tmp}/sealmail-sbench.XXXXXX")"
 [ -n "$WORK" ] && [ -d "$WORK" ] || exit 1
 trap 'rm -rf "$WORK"' EXIT
 
@@ -37,7 +40,7 @@ with open(sys.argv[1], "w") as f:
 ' "$WORK/message" "$SIZE_MB"
 mkdir -p "$WORK/certs"
 cp "$PKI/alice.crt" "$WORK/certs/"
-# sealmail refuses a signing key that others may read (a shared PKI's may be 0444).
+# sealmail refuses a private key others may read (FileTrust): its own copy, mode 0600.
 install -m 600 "$PKI/bob.key" "$WORK/bob.key"
 BASELINE="${SEALMAIL_BASELINE:-}"
 for mode in sign encrypt both; do
@@ -59,13 +62,18 @@ RUNS="${RUNS:-5}"
 # Each command RUNS times, the commands interleaved (so that a noisy minute hurts all of them
 # alike); the median time, the largest peak RSS and the median CPU time are reported (on a
 # loaded machine the CPU time is the steadier figure).
-names=("sealmail -odq (sign)" "sealmail -odq (encrypt)" "sealmail -odq (both)" "openssl cms sign|encrypt -stream + fsync")
+names=("sealmail -odq (sign)" "sealmail -odq (encrypt)" "sealmail -odq (both)" "openssl cms sign|encrypt -stream + fsync"
+       "openssl cms -sign -stream + fsync" "openssl cms -encrypt -stream + fsync")
 cmds=()
 for mode in sign encrypt both; do
     cmds+=("$SEALMAIL -C $WORK/q-$mode.toml -odq -t < $WORK/message")
 done
 cmds+=("openssl cms -sign -stream -binary -md sha256 -signer $PKI/bob.crt -inkey $PKI/bob.key -in $WORK/message \
      | openssl cms -encrypt -stream -aes-256-cbc -out $WORK/openssl.out $PKI/alice.crt && sync -d $WORK/openssl.out")
+cmds+=("openssl cms -sign -stream -binary -md sha256 -signer $PKI/bob.crt -inkey $PKI/bob.key -in $WORK/message \
+     -out $WORK/openssl.out && sync -d $WORK/openssl.out")
+cmds+=("openssl cms -encrypt -stream -aes-256-cbc -in $WORK/message -out $WORK/openssl.out $PKI/alice.crt \
+     && sync -d $WORK/openssl.out")
 if [ -n "$BASELINE" ]; then
     for mode in sign encrypt both; do
         names+=("baseline -odq ($mode)")
@@ -77,7 +85,7 @@ for run in $(seq "$RUNS"); do
     for i in "${!cmds[@]}"; do
         # Untimed: the previous output goes first (removing 137 MB takes a while).
         case $i in 0) rm -rf "$WORK"/q-sign/messages/* ;; 1) rm -rf "$WORK"/q-encrypt/messages/* ;;
-                   2) rm -rf "$WORK"/q-both/messages/* ;; 3) rm -f "$WORK/openssl.out" ;;
+                   2) rm -rf "$WORK"/q-both/messages/* ;; 3|4|5) rm -f "$WORK/openssl.out" ;;
                    *) rm -rf "$WORK"/base-q-*/messages/* ;; esac
         sync
         /usr/bin/time -f "$i %e %M %U %S" -a -o "$WORK/times" sh -c "${cmds[$i]}"
@@ -97,8 +105,10 @@ for i, name in enumerate(names):
     med[i] = statistics.median(t)
     print("%-42s %7.2f s %8.1f MB/s %8.1f MiB peak RSS %6.2f s CPU" % (name, med[i], size / med[i], rss / 1024, cpu))
 print("sealmail (both) / openssl pipeline = %.2fx" % (med[2] / med[3]))
-for i in range(4, len(names)):
-    print("%s / %s = %.2fx" % (names[i - 4], names[i], med[i - 4] / med[i]))
+print("sealmail (sign) / openssl cms -sign = %.2fx" % (med[0] / med[4]))
+print("sealmail (encrypt) / openssl cms -encrypt = %.2fx" % (med[1] / med[5]))
+for i in range(6, len(names)):
+    print("%s / %s = %.2fx" % (names[i - 6], names[i], med[i - 6] / med[i]))
 PYEOF
 for mode in sign encrypt both; do
     n=$(ls "$WORK/q-$mode/messages" | wc -l)
