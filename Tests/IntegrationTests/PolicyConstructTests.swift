@@ -68,9 +68,8 @@ final class PolicyConstructTests: PolicyTestCase {
     }
 
     /// `rsa_scheme = "pss"`: an RSASSA-PSS multipart/signed, verified by openssl, Bouncy
-    /// Castle and NSS. With `form = "opaque"` it cannot be made (OpenSSL 3.0 cannot stream it):
-    /// config check says so on the rule's line, and sealmail refuses the message (78) before
-    /// anything is queued or sent.
+    /// Castle and NSS; with `form = "opaque"` too (config check has nothing to say), verified
+    /// by openssl.
     func testPSSSignatureFromTheConfig() throws {
         let bc = try bouncyCastle()
         let nss = try self.nss()
