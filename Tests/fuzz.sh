@@ -10,6 +10,8 @@
 #   FUZZ_SECONDS=600 Tests/fuzz.sh         longer (0: build only)
 #   FUZZ_RUNS=10000000 Tests/fuzz.sh config    a number of inputs instead of a time
 #   FUZZ_ARGS="-jobs=1 -workers=1"         more libFuzzer flags
+#   FUZZ_CORPUS=/var/tmp/sealmail-fuzz     keep what the runs find in FUZZ_CORPUS/NAME and start
+#                                          from it the next time (a long run in several sittings)
 #
 # Reproduce a finding: base64 -d > crash <<< '...'; then, with the environment set below,
 #   Tests/Fuzz/.build/release/fuzz-NAME crash
@@ -65,13 +67,16 @@ for name in "${names[@]}"; do
     # after every input, 40 times slower; FUZZ_ARGS=-detect_leaks=1 turns it back on.
     [ "$name" = config ] && args+=(-detect_leaks=0)
     if [ -n "${FUZZ_RUNS:-}" ]; then args+=(-runs="$FUZZ_RUNS"); else args+=(-max_total_time="${FUZZ_SECONDS:-60}"); fi
-    # New inputs go to a scratch corpus (first folder); the committed seeds are only read.
-    mkdir -p "$work/$name"
+    # New inputs go to a scratch corpus (first folder, or FUZZ_CORPUS/NAME, kept); the
+    # committed seeds are only read.
+    corpus="$work/$name"
+    [ -n "${FUZZ_CORPUS:-}" ] && corpus="$FUZZ_CORPUS/$name"
+    mkdir -p "$corpus"
     log="$work/$name.log"
     start=$(date +%s)
     set +e
     # shellcheck disable=SC2086  # FUZZ_ARGS is a list of flags
-    (cd "$work" && "$bin/fuzz-$name" "${args[@]}" ${FUZZ_ARGS:-} "$work/$name" "$fuzz/corpus/$name") >"$log" 2>&1
+    (cd "$work" && "$bin/fuzz-$name" "${args[@]}" ${FUZZ_ARGS:-} "$corpus" "$fuzz/corpus/$name") >"$log" 2>&1
     status=$?
     set -e
     seconds=$(( $(date +%s) - start ))
@@ -80,7 +85,7 @@ for name in "${names[@]}"; do
     runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)
     artifacts=("$prefix"*)
     if [ "$status" -eq 0 ] && [ ! -e "${artifacts[0]}" ]; then
-        echo "Tests/fuzz.sh: fuzz-$name: ${runs:-?} inputs in $seconds s, no crash (corpus $(ls "$work/$name" | wc -l) new inputs)"
+        echo "Tests/fuzz.sh: fuzz-$name: ${runs:-?} inputs in $seconds s, no crash (corpus: $(ls "$corpus" | wc -l) inputs${FUZZ_CORPUS:+, kept in $corpus})"
         continue
     fi
     failed=1
