@@ -55,20 +55,29 @@ enum Delivery {
         return out
     }
 
-    /// Runs `body` in a detached grandchild (setsid, stdio on /dev/null) and returns at once
+    /// Runs `body` in a detached process (new session, stdio on /dev/null) and returns at once
     /// in the caller. If fork fails the message simply stays queued for the next queue run.
-    static func detach(_ body: () -> Void) {
+    ///
+    /// `callerExits`: the calling process ends right after (sendmail -odb), so one fork is
+    /// enough: the deliverer is reparented when we exit, and the caller's caller waits for one
+    /// fork, not for a second fork and an exit (issue 13: a third of -odb's time). Otherwise
+    /// (-bs goes on serving its session) the deliverer is a grandchild, so no zombie is left.
+    static func detach(callerExits: Bool, _ body: () -> Void) {
         let pid = fork()
         if pid < 0 { return }
         if pid > 0 {
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)  // the intermediate child exits at once
+            if !callerExits {
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)  // the intermediate child exits at once
+            }
             return
         }
-        // Intermediate child: new session, then fork again so the deliverer is not our child.
+        // Child: a new session (no controlling terminal, out of the caller's process group).
         setsid()
-        let grandchild = fork()
-        if grandchild != 0 { _exit(0) }
+        if !callerExits {
+            let grandchild = fork()
+            if grandchild != 0 { _exit(0) }
+        }
         let null = open("/dev/null", O_RDWR)
         if null >= 0 {
             dup2(null, 0); dup2(null, 1); dup2(null, 2)

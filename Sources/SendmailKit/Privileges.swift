@@ -4,7 +4,8 @@ import Glibc
 
 /// The set-group-ID binary trusts nothing from its caller's environment (DESIGN.md
 /// "Security model"): the environment is emptied but for a few harmless variables, inherited
-/// file descriptors above stderr are closed, and admin operations are limited to root.
+/// file descriptors above stderr are closed (always, set-group-ID or not), and admin
+/// operations are limited to root.
 enum Privileges {
     /// Variables kept when running set-group-ID: NAME only feeds a display name, which is
     /// encoded; everything else (LD_*, OPENSSL_CONF, SSL_CERT_FILE, TZ, HOSTALIASES,
@@ -14,6 +15,11 @@ enum Privileges {
     static var isSetID: Bool { getegid() != getgid() || geteuid() != getuid() }
 
     static func sanitise() {
+        // Descriptors the caller left open must not reach relay connections or children, and
+        // the detached deliverer of -odb must not hold them: a caller waiting for their end
+        // (Foundation's Process waits on a socket its child inherits) would wait for the whole
+        // delivery. sealmail never uses an inherited descriptor above stderr, set-group-ID or not.
+        closefrom(3)
         guard isSetID else { return }
         var keep: [(String, String)] = []
         var p = environ
@@ -29,8 +35,6 @@ enum Privileges {
         for (k, v) in keep { setenv(k, v, 1) }
         setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1)
         setenv("TZ", ":/etc/localtime", 1)
-        // Descriptors the caller left open must not reach relay connections or children.
-        closefrom(3)
     }
 
     /// Root, or a user listed in `mailq_users` (or `*`), sees the whole queue and may run it;

@@ -130,7 +130,7 @@ struct SMTPServerMode {
         let mode = options.deliveryMode.map { $0 == .queue ? "queue" : "now" } ?? (rt.config.delivery == .queue ? "queue" : "now")
         guard mode == "now", !queued.isEmpty else { return }
         let rt = self.rt
-        Delivery.detach { Delivery.deliverNow(queued, rt, trace: false, report: false) }
+        Delivery.detach(callerExits: false) { Delivery.deliverNow(queued, rt, trace: false, report: false) }
     }
 
     private func reply(_ s: String) {

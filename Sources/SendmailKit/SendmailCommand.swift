@@ -77,7 +77,7 @@ public enum SendmailCommand {
         case .queue:
             return 0
         case .background:
-            Delivery.detach { Delivery.deliverNow(ids, rt, trace: false, report: false) }
+            Delivery.detach(callerExits: true) { Delivery.deliverNow(ids, rt, trace: false, report: false) }
             return 0
         case .interactive:
             let report = Delivery.deliverNow(ids, rt, trace: verbose, report: true,
