@@ -5,8 +5,9 @@ import PeerTestSupport
 
 /// What sealmail encrypts or signs opaquely is DER (X.690 10.1), so strict DER readers open it
 /// (issue 14): Python cryptography, whose rust-asn1 parser refuses the BER that OpenSSL streams
-/// (`30 80`, chunked OCTET STRINGs), decrypts it and its primitives verify the signatures,
-/// through Tests/peers/cms_reader.py, which also walks every element for DER.
+/// (`30 80`, chunked OCTET STRINGs), decrypts it (its pkcs7 reader, or its primitives for
+/// OAEP, ECDH and GCM) and its primitives verify the signatures, through
+/// Tests/peers/cms_reader.py, which also walks every element for DER.
 final class StrictDERTests: XCTestCase {
     /// A python3 whose cryptography has pkcs7_decrypt_der (45 or later): the machine's pip one
     /// (Debian 12's python3-cryptography is 38, without it), or else a venv made once for it.
@@ -86,8 +87,37 @@ final class StrictDERTests: XCTestCase {
         }
     }
 
-    /// An EC recipient beside an RSA one: a KeyAgreeRecipientInfo, which Python cryptography
-    /// cannot parse at all (it reads KeyTransRecipientInfo only), so only the DER walk here.
+    /// RSA-OAEP key transport and ECDH key agreement (the recipient with an EC key), with each
+    /// cipher: DER, and decrypted by the reader (cryptography's RSA-OAEP, ECDH, X9.63 KDF and
+    /// AES key wrap over the DER walk) to the same entity as openssl. With NSS 3.87 and gpgsm
+    /// 2.2 unable to open these, this and Bouncy Castle (ClientMatrixTests) are the readers
+    /// other than OpenSSL that open them.
+    func testOAEPAndECDHRecipientsDecrypt() throws {
+        for (recipient, oaep) in [("bob", true), ("carol", false)] {
+            for cipher in [ContentCipher.aes256CBC, .aes128GCM] {
+                let dir = TempDir()
+                var p = try protection(to: ["\(recipient).crt"])
+                p.encryption.cipher = cipher
+                if oaep { p.encryption.rsaKeyTransport = .oaep }
+                _ = try protect(message(100_000), p, in: dir)
+                let what = "\(recipient) \(cipher)"
+                XCTAssertEqual(try read(["der", dir.file("out.eml")]).status, 0, what)
+                let dec = try read(["decrypt", dir.file("out.eml"), Fixture.lab("\(recipient).crt"), Fixture.lab("\(recipient).key")])
+                XCTAssertEqual(dec.status, 0, "\(what): " + dec.stderr)
+                let openssl = try opensslDecrypt(dir.file("out.eml"), cert: Fixture.lab("\(recipient).crt"), key: Fixture.lab("\(recipient).key"))
+                XCTAssertEqual(openssl.status, 0, openssl.stderr)
+                XCTAssertEqual(dec.stdout, openssl.stdout, "\(what): the readers disagree")
+                XCTAssertTrue(dec.out.hasPrefix("Content-Type: multipart/mixed"), dec.out)
+                // The wrong key opens nothing: the checks are real.
+                let other = recipient == "bob" ? "carol" : "bob"
+                let wrong = try read(["decrypt", dir.file("out.eml"), Fixture.lab("\(other).crt"), Fixture.lab("\(other).key")])
+                XCTAssertEqual(wrong.status, 1, what)
+            }
+        }
+    }
+
+    /// An EC recipient beside an RSA one (a KeyAgreeRecipientInfo and a KeyTransRecipientInfo
+    /// in one message): DER, and each recipient decrypts it with its own key.
     func testMixedRecipientsAreDER() throws {
         for cipher in [ContentCipher.aes256CBC, .aes128GCM] {
             let dir = TempDir()
@@ -96,9 +126,10 @@ final class StrictDERTests: XCTestCase {
             _ = try protect(message(100_000), p, in: dir)
             let der = try read(["der", dir.file("out.eml")])
             XCTAssertEqual(der.status, 0, "\(cipher): " + der.stderr)
-            if cipher.isAuthenticated {
-                let dec = try read(["decrypt", dir.file("out.eml"), Fixture.lab("bob.crt"), Fixture.lab("bob.key")])
-                XCTAssertEqual(dec.status, 0, "\(cipher): " + dec.stderr)
+            for recipient in ["bob", "carol"] {
+                let dec = try read(["decrypt", dir.file("out.eml"), Fixture.lab("\(recipient).crt"), Fixture.lab("\(recipient).key")])
+                XCTAssertEqual(dec.status, 0, "\(cipher) \(recipient): " + dec.stderr)
+                XCTAssertTrue(dec.out.hasPrefix("Content-Type: multipart/mixed"), dec.out)
             }
         }
     }
@@ -121,13 +152,15 @@ final class StrictDERTests: XCTestCase {
         }
     }
 
-    /// RSA and ECDSA signers (an ECDSA signature's length varies, so it is known only once made).
+    /// RSA (PKCS #1 v1.5 and PSS) and ECDSA signers (an ECDSA or PSS signature's bytes are
+    /// known only once made).
     func testOpaqueSignedDataIsDERAndVerifies() throws {
-        for (signer, size) in [("alice", 0), ("carol", 0), ("alice", 400_000)] {
+        for (signer, size, pss) in [("alice", 0, false), ("carol", 0, false), ("alice", 400_000, false), ("alice", 0, true)] {
             let dir = TempDir()
             var p = try protection()
             p.signer = try SigningIdentity.loadPEM(certificate: Fixture.lab("\(signer).crt"), key: Fixture.lab("\(signer).key"))
             p.signing.form = .opaque
+            if pss { p.signing.rsaScheme = .pss }
             _ = try protect(message(size), p, in: dir)
             let der = try read(["der", dir.file("out.eml")])
             XCTAssertEqual(der.status, 0, "\(signer): " + der.stderr)

@@ -3,10 +3,11 @@
 
 Python cryptography (>= 45) parses CMS with rust-asn1, which accepts DER only: an indefinite
 length (BER `30 80`) or a content cut into a constructed OCTET STRING is refused. Its own
-readers are used where it has them (pkcs7_decrypt_der for EnvelopedData,
-load_der_pkcs7_certificates for SignedData); AuthEnvelopedData, which it does not read, and
-signature checks, which it does not offer, are done here over a strict DER walk with its
-primitives (RSA, ECDSA, AES-GCM, SHA-2, X.509).
+readers are used where it has them (pkcs7_decrypt_der for EnvelopedData to RSA PKCS #1 v1.5
+recipients, load_der_pkcs7_certificates for SignedData); what they do not read (RSA-OAEP and
+ECDH key agreement recipients, AuthEnvelopedData) and signature checks, which it does not
+offer, are done here over a strict DER walk with its primitives (RSA, ECDH, X9.63 KDF, AES key
+wrap, AES-CBC and AES-GCM, ECDSA, SHA-2, X.509).
 
   cms_reader.py der FILE                decrypt-free check: every length definite and minimal,
                                         no constructed string, the content one primitive
@@ -24,14 +25,17 @@ import sys
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives import padding as sym_padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.x963kdf import X963KDF
+from cryptography.hazmat.primitives.keywrap import aes_key_unwrap
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 OID_DATA = "1.2.840.113549.1.7.1"
 OID_SIGNED = "1.2.840.113549.1.7.2"
 OID_ENVELOPED = "1.2.840.113549.1.7.3"
 OID_AUTH_ENVELOPED = "1.2.840.113549.1.9.16.1.23"
-AUTH_ENVELOPED_DER = bytes.fromhex("060b2a864886f70d0109100117")  # cryptography does not read it
 OID_CONTENT_TYPE = "1.2.840.113549.1.9.3"
 OID_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
 DIGESTS = {"2.16.840.1.101.3.4.2.1": hashes.SHA256, "2.16.840.1.101.3.4.2.2": hashes.SHA384,
@@ -40,6 +44,14 @@ ECDSA = {"1.2.840.10045.4.3.2", "1.2.840.10045.4.3.3", "1.2.840.10045.4.3.4"}
 RSA_PKCS1 = {"1.2.840.113549.1.1.1", "1.2.840.113549.1.1.11", "1.2.840.113549.1.1.12", "1.2.840.113549.1.1.13"}
 RSA_PSS = "1.2.840.113549.1.1.10"
 RSA_OAEP = "1.2.840.113549.1.1.7"
+RSA_PKCS1_KT = "1.2.840.113549.1.1.1"
+DIGEST_OBJECTS = {"1.3.14.3.2.26": hashes.SHA1, "2.16.840.1.101.3.4.2.1": hashes.SHA256,
+                  "2.16.840.1.101.3.4.2.2": hashes.SHA384, "2.16.840.1.101.3.4.2.3": hashes.SHA512}
+CBC = {"2.16.840.1.101.3.4.1.2", "2.16.840.1.101.3.4.1.42"}
+# dhSinglePass-stdDH-sha*kdf-scheme (RFC 5753 7.1.4) and their hash.
+ECDH_KDF = {"1.3.133.16.840.63.0.2": hashes.SHA1, "1.3.132.1.11.0": hashes.SHA224,
+            "1.3.132.1.11.1": hashes.SHA256, "1.3.132.1.11.2": hashes.SHA384, "1.3.132.1.11.3": hashes.SHA512}
+AES_WRAP = {"2.16.840.1.101.3.4.1.5": 16, "2.16.840.1.101.3.4.1.25": 24, "2.16.840.1.101.3.4.1.45": 32}
 GCM = {"2.16.840.1.101.3.4.1.6", "2.16.840.1.101.3.4.1.46"}
 # Universal string types that DER encodes primitive only (X.690 10.2).
 STRING_TAGS = {3, 4, 12, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 30}
@@ -191,27 +203,38 @@ def decrypt(raw, cert_path, key_path):
     cert = load_cert(cert_path)
     with open(key_path, "rb") as f:
         key = serialization.load_pem_private_key(f.read(), None)
-    if AUTH_ENVELOPED_DER not in der[:24]:
-        content = pkcs7.pkcs7_decrypt_der(der, cert, key, [])  # cryptography's strict reader first
-        content_info(der)
-        return content
-    kind, env = content_info(der)
-    # RFC 5083 2.1: version, recipientInfos, authEncryptedContentInfo, authAttrs?, mac.
+    try:
+        kind, env = content_info(der)
+    except Fail:
+        pkcs7.pkcs7_decrypt_der(der, cert, key, [])  # cryptography's own verdict on what is not DER
+        raise
+    ris = env.child(0x31).children()
+    if kind == OID_ENVELOPED and all(ri.tag == 0x30 and ri.children()[2].child(0x06).oid() == RSA_PKCS1_KT for ri in ris):
+        return pkcs7.pkcs7_decrypt_der(der, cert, key, [])  # cryptography's own strict reader
+    # What pkcs7_decrypt_der does not read (OAEP, ECDH key agreement, AuthEnvelopedData): the
+    # content key from this certificate's RecipientInfo, then the content, over the DER walk.
     content_key = None
-    for ri in env.child(0x31).children():
-        if ri.tag != 0x30:
-            continue  # key agreement and others: not for an RSA certificate
-        fields = ri.children()
-        rid, alg, encrypted_key = fields[1], fields[2], fields[3]
-        issuer, serial = rid.children()[0], rid.children()[1]
-        if issuer.encoding != cert.issuer.public_bytes() or int.from_bytes(serial.content, "big") != cert.serial_number:
-            continue
-        scheme = alg.child(0x06).oid()
-        pad = padding.PKCS1v15() if scheme == "1.2.840.113549.1.1.1" else \
-            padding.OAEP(padding.MGF1(hashes.SHA256()), hashes.SHA256(), None)
-        content_key = key.decrypt(encrypted_key.content, pad)
+    for ri in ris:
+        if ri.tag == 0x30:
+            content_key = key_transport(ri, cert, key)
+        elif ri.tag == 0xA1:
+            content_key = key_agreement(ri, cert, key)
+        if content_key is not None:
+            break
     if content_key is None:
         raise Fail("no RecipientInfo for this certificate")
+    if kind == OID_ENVELOPED:
+        # RFC 5652 6.1: version, originatorInfo?, recipientInfos, encryptedContentInfo.
+        info = env.child(0x30)
+        algorithm = info.child(0x30)
+        if algorithm.child(0x06).oid() not in CBC:
+            raise Fail("EnvelopedData without AES-CBC")
+        iv = algorithm.child(0x04).content
+        decryptor = Cipher(algorithms.AES(content_key), modes.CBC(iv)).decryptor()
+        padded = decryptor.update(info.child(0x80).content) + decryptor.finalize()
+        unpadder = sym_padding.PKCS7(128).unpadder()
+        return unpadder.update(padded) + unpadder.finalize()
+    # RFC 5083 2.1: version, recipientInfos, authEncryptedContentInfo, authAttrs?, mac.
     info = env.child(0x30)
     algorithm = info.child(0x30)
     if algorithm.child(0x06).oid() not in GCM:
@@ -227,6 +250,86 @@ def decrypt(raw, cert_path, key_path):
     if attrs:
         aad = b"\x31" + attrs[0].encoding[1:]
     return AESGCM(content_key).decrypt(nonce, info.child(0x80).content + mac, aad)
+
+
+def names_certificate(rid, cert):
+    """Whether a RecipientIdentifier (issuerAndSerialNumber or [0] subjectKeyIdentifier) is `cert`."""
+    if rid.tag == 0x30:
+        issuer, serial = rid.children()[0], rid.children()[1]
+        return issuer.encoding == cert.issuer.public_bytes() and int.from_bytes(serial.content, "big") == cert.serial_number
+    if rid.tag in (0x80, 0xA0):  # [0] subjectKeyIdentifier (ktri), [0] rKeyId (kari)
+        ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+        return (rid.content if rid.tag == 0x80 else rid.child(0x04).content) == ski
+    return False
+
+
+def key_transport(ri, cert, key):
+    """KeyTransRecipientInfo (RFC 5652 6.2.1): RSAES-PKCS1-v1_5 or RSAES-OAEP (RFC 3560)."""
+    fields = ri.children()
+    rid, alg, encrypted_key = fields[1], fields[2], fields[3]
+    if not names_certificate(rid, cert):
+        return None
+    scheme = alg.child(0x06).oid()
+    if scheme == RSA_PKCS1_KT:
+        return key.decrypt(encrypted_key.content, padding.PKCS1v15())
+    if scheme != RSA_OAEP:
+        raise Fail("key transport %s" % scheme)
+    # RSAES-OAEP-params: [0] hash, [1] MGF (MGF1 with its hash), [2] label source; SHA-1 when absent.
+    oaep_hash, mgf_hash = hashes.SHA1(), hashes.SHA1()
+    params = [c for c in alg.children() if c.tag == 0x30]
+    for p in (params[0].children() if params else []):
+        if p.tag == 0xA0:
+            oaep_hash = DIGEST_OBJECTS[p.child(0x30).child(0x06).oid()]()
+        elif p.tag == 0xA1:
+            mgf_hash = DIGEST_OBJECTS[p.child(0x30).child(0x30).child(0x06).oid()]()
+    return key.decrypt(encrypted_key.content, padding.OAEP(padding.MGF1(mgf_hash), oaep_hash, None))
+
+
+def key_agreement(ri, cert, key):
+    """KeyAgreeRecipientInfo with ephemeral-static ECDH (RFC 5753 3.1): the X9.63 KDF over
+    ECC-CMS-SharedInfo, then the content key unwrapped with AES key wrap (RFC 3394)."""
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        return None
+    fields = ri.children()
+    originator = fields[1]                    # [0] EXPLICIT OriginatorIdentifierOrKey
+    ukm = [f for f in fields if f.tag == 0xA1]
+    algorithm = [f for f in fields if f.tag == 0x30][0]
+    encrypted_keys = [f for f in fields if f.tag == 0x30][1]
+    chosen = None
+    for rek in encrypted_keys.children():
+        rid, encrypted_key = rek.children()
+        if names_certificate(rid, cert):
+            chosen = encrypted_key.content
+    if chosen is None:
+        return None
+    origin = originator.children()[0]
+    if origin.tag != 0xA1:
+        raise Fail("originator is not an originatorKey")
+    point = origin.child(0x03).content[1:]    # BIT STRING: unused-bits octet, then the point
+    peer = ec.EllipticCurvePublicKey.from_encoded_point(key.curve, point)
+    shared = key.exchange(ec.ECDH(), peer)
+    scheme = algorithm.child(0x06).oid()
+    if scheme not in ECDH_KDF:
+        raise Fail("key agreement %s" % scheme)
+    wrap = algorithm.child(0x30)              # KeyWrapAlgorithm
+    wrap_oid = wrap.child(0x06).oid()
+    if wrap_oid not in AES_WRAP:
+        raise Fail("key wrap %s" % wrap_oid)
+    kek_length = AES_WRAP[wrap_oid]
+    # ECC-CMS-SharedInfo ::= SEQUENCE { keyInfo, entityUInfo [0] EXPLICIT OPTIONAL, suppPubInfo [2] EXPLICIT }
+    supp = der_tlv(0xA2, der_tlv(0x04, (kek_length * 8).to_bytes(4, "big")))
+    entity = der_tlv(0xA0, der_tlv(0x04, ukm[0].child(0x04).content)) if ukm else b""
+    shared_info = der_tlv(0x30, wrap.encoding + entity + supp)
+    kek = X963KDF(algorithm=ECDH_KDF[scheme](), length=kek_length, sharedinfo=shared_info).derive(shared)
+    return aes_key_unwrap(kek, chosen)
+
+
+def der_tlv(tag, content):
+    n = len(content)
+    if n < 0x80:
+        return bytes([tag, n]) + content
+    octets = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(octets)]) + octets + content
 
 
 def verify_signed_data(der, content, ca):
