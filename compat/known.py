@@ -426,18 +426,11 @@ def long_body_line_encoded(case, pf, sm):
     undeclared 8-bit text) and Content-Transfer-Encoding (an existing 7bit/8bit one replaced).
     Checked: sealmail's body decodes to a body with a line over 998 octets, and Postfix's body
     is that decoded body broken Postfix's way; only those MIME fields differ."""
-    mime = ('mime-version', 'content-type', 'content-transfer-encoding')
     changed = False
     for mp, ms in zip(pf['messages'], sm['messages']):
         if ms['body'] is None or mp['body'] is None:
             continue
-        added = [f for f in ms['header'] if f not in mp['header']]
-        removed = [f for f in mp['header'] if f not in ms['header']]
-        if ('Content-Transfer-Encoding', ' quoted-printable') not in added \
-                or any(n.lower() not in mime for n, _ in added) \
-                or any(n.lower() != 'content-transfer-encoding' or v.strip().lower() not in ('7bit', '8bit')
-                       for n, v in removed) \
-                or [f for f in ms['header'] if f not in added] != [f for f in mp['header'] if f not in removed]:
+        if not _only_qp_mime_fields_differ(mp['header'], ms['header']):
             continue
         decoded = _qp_decode(ms['body'])
         if _postfix_break(decoded) == decoded or _postfix_break(decoded) != mp['body']:
@@ -448,24 +441,30 @@ def long_body_line_encoded(case, pf, sm):
     return changed
 
 
+def _only_qp_mime_fields_differ(postfix_header, sealmail_header):
+    """Whether sealmail's header is Postfix's with Content-Transfer-Encoding: quoted-printable
+    added (and MIME-Version, Content-Type), a 7bit/8bit one removed, the rest unchanged."""
+    mime = ('mime-version', 'content-type', 'content-transfer-encoding')
+    added = [f for f in sealmail_header if f not in postfix_header]
+    removed = [f for f in postfix_header if f not in sealmail_header]
+    return ('Content-Transfer-Encoding', ' quoted-printable') in added \
+        and all(n.lower() in mime for n, _ in added) \
+        and all(n.lower() == 'content-transfer-encoding' and v.strip().lower() in ('7bit', '8bit')
+                for n, v in removed) \
+        and [f for f in sealmail_header if f not in added] == [f for f in postfix_header if f not in removed]
+
+
 def nul_body_encoded(case, pf, sm):
     """A NUL byte in the body: Postfix sends it raw; sealmail sends the body quoted-printable
     (NUL as =00), adding MIME-Version, Content-Type and Content-Transfer-Encoding (an
     existing 7bit/8bit one replaced), because a NUL never goes on the wire (RFC 5322 2.3,
     RFC 5321 4.5.2). Checked: Postfix's body holds a NUL, sealmail's holds none and decodes
     to Postfix's; only those MIME fields differ."""
-    mime = ('mime-version', 'content-type', 'content-transfer-encoding')
     changed = False
     for mp, ms in zip(pf['messages'], sm['messages']):
         if ms['body'] is None or mp['body'] is None or '\x00' not in mp['body'] or '\x00' in ms['body']:
             continue
-        added = [f for f in ms['header'] if f not in mp['header']]
-        removed = [f for f in mp['header'] if f not in ms['header']]
-        if ('Content-Transfer-Encoding', ' quoted-printable') not in added \
-                or any(n.lower() not in mime for n, _ in added) \
-                or any(n.lower() != 'content-transfer-encoding' or v.strip().lower() not in ('7bit', '8bit')
-                       for n, v in removed) \
-                or [f for f in ms['header'] if f not in added] != [f for f in mp['header'] if f not in removed]:
+        if not _only_qp_mime_fields_differ(mp['header'], ms['header']):
             continue
         if _qp_decode(ms['body']) != mp['body']:
             continue
