@@ -11,7 +11,10 @@ extension InputFile {
             case .literal(let bytes):
                 try out.write(bytes)
             case .copy(let range):
-                try encode(range, CRLFLineEnds(), to: out)
+                // Straight to `out`, no buffer between: a CRLF body (what sendmail's input
+                // becomes) passes in whole chunks, which BIOWriter hands on without a copy.
+                var lineEnds = CRLFLineEnds()
+                try forEachChunk(range) { chunk in try lineEnds.convert(chunk) { try out.write($0) } }
             case .quotedPrintable(let range):
                 try encode(range, QuotedPrintableEncoder(), to: out)
             case .reprotectedQuotedPrintable(let range):

@@ -10,6 +10,9 @@ final class InputFile {
     let size: Int
     let name: String?
     private let ownsFD: Bool
+    /// Statistics of the body from `start` to the end of the file, measured by the caller as
+    /// it wrote the file (`MessageProtector.protect(messageFD:to:writebackStep:knownBody:)`).
+    var knownBody: (start: Int, stats: BodyStats)?
 
     /// Wraps an open descriptor of a regular file.
     init(fd: Int32, name: String? = nil) throws {

@@ -18,17 +18,30 @@ struct ScannedLine {
 }
 
 /// What a leaf's body contains, for the choice of a transfer encoding (RFC 8551 3.1).
-struct BodyStats {
-    var has8Bit = false
-    var hasNUL = false
-    var hasBareCR = false
-    var longestLine = 0
-    var hasFromLine = false
-    var hasTrailingSpace = false
+public struct BodyStats: Sendable, Equatable {
+    public var has8Bit = false
+    public var hasNUL = false
+    public var hasBareCR = false
+    /// Longest line in octets, without its line end.
+    public var longestLine = 0
+    /// A line begins with `From `.
+    public var hasFromLine = false
+    /// A line ends in a space or tab.
+    public var hasTrailingSpace = false
+
+    public init(has8Bit: Bool = false, hasNUL: Bool = false, hasBareCR: Bool = false, longestLine: Int = 0,
+                hasFromLine: Bool = false, hasTrailingSpace: Bool = false) {
+        self.has8Bit = has8Bit
+        self.hasNUL = hasNUL
+        self.hasBareCR = hasBareCR
+        self.longestLine = longestLine
+        self.hasFromLine = hasFromLine
+        self.hasTrailingSpace = hasTrailingSpace
+    }
 
     /// Whether a 7-bit, relay-proof form is needed before signing (RFC 8551 3.1.3, 3.1.4):
     /// 8-bit or NUL bytes, bare CR, lines over 76 octets, `From ` lines, trailing white space.
-    var needsEncoding: Bool {
+    public var needsEncoding: Bool {
         has8Bit || hasNUL || hasBareCR || longestLine > 76 || hasFromLine || hasTrailingSpace
     }
 }
@@ -88,8 +101,10 @@ extension InputFile {
         }
     }
 
-    /// Statistics of `range` for `BodyStats.needsEncoding`, in one read of the range.
+    /// Statistics of `range` for `BodyStats.needsEncoding`, in one read of the range (none
+    /// when the caller gave them for exactly this range: `knownBody`).
     func bodyStats(_ range: Range<Int>) throws -> BodyStats {
+        if let known = knownBody, range == known.start..<size { return known.stats }
         var stats = BodyStats()
         var previousWasCR = false
         try scanLines(range, prefixLimit: 5, eachChunk: { chunk in

@@ -110,7 +110,7 @@ public enum Submission {
         do {
             try writer.append(header.wireBytes)
             try writer.append([13, 10])
-            while let chunk = try input.nextBodyChunk() { try writer.append(chunk) }
+            while try input.nextBodyChunk({ try writer.append($0) }) {}
             try QueueWriter.complete([writer]) { _, e in summarize(&e, input: input, header: header, options: options) }
             return try SignalCleanup.whileBlocked {
                 let committed = try QueueWriter.link([writer])[0]
@@ -134,16 +134,24 @@ public enum Submission {
         // folder): nothing to clean up after a crash or a signal.
         let fd = try rt.spool.scratchFile(envelope.id + ".in")
         defer { close(fd) }
-        func put(_ bytes: [UInt8]) throws {
+        func put(_ bytes: UnsafeRawBufferPointer) throws {
             var off = 0
             while off < bytes.count {
-                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, bytes.count - off) }
+                let n = write(fd, bytes.baseAddress! + off, bytes.count - off)
                 if n < 0 { if errno == EINTR { continue }; throw QueueError.system("cannot write", path: rt.spool.tmpDir + "/(the message)", errno: errno) }
                 off += n
             }
         }
-        try put(header.wireBytes + [13, 10])
-        while let chunk = try input.nextBodyChunk() { try put(chunk) }
+        let head = header.wireBytes + [13, 10]
+        try head.withUnsafeBytes { try put($0) }
+        while try input.nextBodyChunk({ try put($0) }) {}
+        // What the input measured of the body, so that signing does not read it once more to
+        // choose its transfer encoding. The body starts after the header's empty line.
+        let seen = input.stats
+        let knownBody = (start: head.count,
+                         stats: BodyStats(has8Bit: seen.eightBit, hasNUL: seen.nul, hasBareCR: false,
+                                          longestLine: seen.longestLine, hasFromLine: seen.fromLine,
+                                          hasTrailingSpace: seen.trailingSpace))
 
         var app = PolicyApplication(runtime: rt)
         var writers: [QueueWriter] = []
@@ -160,7 +168,7 @@ public enum Submission {
             writers.append(writer)
             if let protection = try app.protection(for: copy) {
                 try writer.appendDirectly { out in
-                    do { try MessageProtector(protection).protect(messageFD: fd, to: out, writebackStep: EarlyWriteback.step) } catch {
+                    do { try MessageProtector(protection).protect(messageFD: fd, to: out, writebackStep: EarlyWriteback.step, knownBody: knownBody) } catch {
                         throw ProtectionError(describe(copy), cause: error)
                     }
                 }

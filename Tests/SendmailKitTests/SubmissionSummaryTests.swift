@@ -22,7 +22,7 @@ final class SubmissionSummaryTests: XCTestCase {
             defer { close(fds[0]) }
             let message = MessageInput(fd: fds[0], ignoreDots: true)
             try message.readHeader()
-            while try message.nextBodyChunk() != nil {}
+            while try message.nextBodyChunk({ _ in }) {}
             let header = SubmissionRules.finalHeader(message.header.block, sender: "a@example.com",
                                                      fullNameOption: nil, context: context)
             var e = QueuedEnvelope(id: "x", arrivalMicros: 0, sender: "a@example.com", recipients: [], uid: 0, user: "root")
