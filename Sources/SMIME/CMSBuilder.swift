@@ -47,6 +47,23 @@ enum CMSBuilder {
         return handle
     }
 
+    /// The DER length of the detached SignedData `signedData` makes, known before signing:
+    /// found by signing nothing with the same certificates and attributes. Only for RSA keys,
+    /// whose signatures (PKCS #1 v1.5 and PSS alike) are always as long as the modulus; an
+    /// ECDSA signature's DER varies by a few octets, so nil for other keys.
+    static func signedDataLength(_ identity: SigningIdentity, _ options: SigningOptions) throws -> Int? {
+        guard identity.key.isRSA else { return nil }
+        let cms = try signedData(identity, options)
+        let sink = try BIOHandle.null()
+        SMIMEError.clearOpenSSLErrors()
+        guard let chain = CMS_dataInit(cms.pointer, sink.pointer) else {
+            throw SMIMEError(.cryptoFailure, "cannot start the signature")
+        }
+        defer { sm_cms_bio_free_until(chain, sink.pointer) }
+        guard CMS_dataFinal(cms.pointer, chain) == 1 else { throw SMIMEError(.cryptoFailure, "signing failed") }
+        return try cms.derBytes().count
+    }
+
     /// EnvelopedData (RFC 5652 6), or AuthEnvelopedData (RFC 5083) for GCM, with one
     /// RecipientInfo per certificate: key transport for RSA (PKCS #1 v1.5 or OAEP, RFC 3560),
     /// key agreement for EC (ECDH, SHA-256 KDF, AES wrap, RFC 5753).

@@ -49,6 +49,15 @@ final class InputFile {
 
     deinit { if ownsFD { close(fd) } }
 
+    /// Whether `range` is known to hold no bare LF, so that copying it with CRLF line ends
+    /// leaves it as it is: a part of the body the caller measured (`knownBody`) without one.
+    /// Ranges are line-aligned (they start at a line's first octet), so none starts at the LF
+    /// of a CRLF cut in two.
+    func isKnownCRLF(_ range: Range<Int>) -> Bool {
+        guard let known = knownBody, !known.stats.hasBareLF else { return false }
+        return range.lowerBound >= known.start && range.upperBound <= size
+    }
+
     /// Reads up to `buffer.count` bytes at `offset`; returns the count (0 at the end).
     func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         var done = 0

@@ -22,6 +22,8 @@ public struct BodyStats: Sendable, Equatable {
     public var has8Bit = false
     public var hasNUL = false
     public var hasBareCR = false
+    /// A line ends in LF alone (not CRLF): copied with CRLF line ends, the body grows.
+    public var hasBareLF = false
     /// Longest line in octets, without its line end.
     public var longestLine = 0
     /// A line begins with `From `.
@@ -29,11 +31,12 @@ public struct BodyStats: Sendable, Equatable {
     /// A line ends in a space or tab.
     public var hasTrailingSpace = false
 
-    public init(has8Bit: Bool = false, hasNUL: Bool = false, hasBareCR: Bool = false, longestLine: Int = 0,
-                hasFromLine: Bool = false, hasTrailingSpace: Bool = false) {
+    public init(has8Bit: Bool = false, hasNUL: Bool = false, hasBareCR: Bool = false, hasBareLF: Bool = false,
+                longestLine: Int = 0, hasFromLine: Bool = false, hasTrailingSpace: Bool = false) {
         self.has8Bit = has8Bit
         self.hasNUL = hasNUL
         self.hasBareCR = hasBareCR
+        self.hasBareLF = hasBareLF
         self.longestLine = longestLine
         self.hasFromLine = hasFromLine
         self.hasTrailingSpace = hasTrailingSpace
@@ -115,6 +118,7 @@ extension InputFile {
             stats.hasBareCR = stats.hasBareCR || flags.bareCR
         }) { line in
             stats.longestLine = max(stats.longestLine, line.length)
+            if line.terminator == 1 { stats.hasBareLF = true }
             if line.prefix.count == 5 && line.prefix.elementsEqual("From ".utf8) { stats.hasFromLine = true }
             if line.last == 0x20 || line.last == 0x09 { stats.hasTrailingSpace = true }
             return true

@@ -89,14 +89,19 @@ public struct MessageProtector {
         // (and signs) the entity, the second writes it.
         if let enveloped {
             try writer.write(Framing.pkcs7MimeHeader(smimeType: protection.encryption.cipher.smimeType))
-            if let signed {
-                let inner = try MultipartSigned(signing: entity, with: signed, digest, streams)
-                try streams.enveloped(enveloped, protection.encryption.cipher, contentLength: inner.length) {
-                    try streams.multipartSigned(entity, inner)
+            if let signed, let signer = protection.signer {
+                if try !signAndEncryptConcurrently(entity, signer, signed, enveloped, file, streams) {
+                    let inner = try MultipartSigned(signing: entity, with: signed, digest, streams)
+                    try streams.enveloped(enveloped, protection.encryption.cipher, contentLength: inner.length) {
+                        try streams.multipartSigned(entity, inner)
+                    }
                 }
             } else {
-                try streams.enveloped(enveloped, protection.encryption.cipher,
-                                      contentLength: try streams.length(of: entity)) { try streams.entity(entity) }
+                // A body the caller measured needs no pass to be measured again.
+                let length = try streams.knownLength(of: entity) ?? streams.length(of: entity)
+                try streams.enveloped(enveloped, protection.encryption.cipher, contentLength: length) {
+                    try streams.entity(entity)
+                }
             }
         } else if let signed, protection.signing.form == .opaque {
             try writer.write(Framing.pkcs7MimeHeader(smimeType: "signed-data"))
@@ -108,6 +113,45 @@ public struct MessageProtector {
         try writer.flush()
         guard sm_cms_bio_flush(out.pointer) == 1 else { throw SMIMEError(.outputFailed, "writing the output failed") }
     }
+
+    /// Signed then encrypted, the two at once for a large message: a second thread reads the
+    /// file and signs the entity while this one reads it again and encrypts the multipart/signed
+    /// around it. The DER header of the encrypted content needs its length first: the entity's
+    /// is known without a pass when the caller measured the body (`StreamWriter.knownLength`),
+    /// the signature's when the key is RSA (`CMSBuilder.signedDataLength`), and the signature
+    /// itself comes last, when the other thread is done. On the project's 2-core machine this
+    /// takes the digest (a quarter of the time of signing and encrypting 100 MB) off the path.
+    /// Returns false, having written nothing, when a length is not known ahead (or the message
+    /// is small, where a thread costs more than it saves): then the caller signs first.
+    private func signAndEncryptConcurrently(_ entity: CanonicalEntity, _ signer: SigningIdentity, _ signed: CMSHandle,
+                                            _ enveloped: CMSHandle, _ file: InputFile, _ streams: StreamWriter) throws -> Bool {
+        guard file.size >= 1 << 20, let entityLength = streams.knownLength(of: entity),
+              let signatureLength = try CMSBuilder.signedDataLength(signer, protection.signing) else {
+            return false
+        }
+        var parts = try MultipartSigned(protection.signing.digest)
+        let tailLength = parts.tailLength(signatureLength: signatureLength)
+        let signing = try BackgroundTask { try streams.sign(entity, signed) }
+        defer { signing.join() }
+        try streams.enveloped(enveloped, protection.encryption.cipher,
+                              contentLength: parts.head.count + entityLength + tailLength) {
+            try streams.writer.write(parts.head)
+            try streams.entity(entity)
+            let signedLength = try signing.wait()
+            parts.sign(try signed.derBytes())
+            guard signedLength == entityLength, parts.tail.count == tailLength else {
+                throw SMIMEError(.cryptoFailure, "the signed part is not the length worked out ahead (entity \(signedLength) "
+                                 + "for \(entityLength), signature part \(parts.tail.count) for \(tailLength))", openSSLErrors: [])
+            }
+            try streams.writer.write(parts.tail)
+        }
+        Self.concurrentPasses += 1
+        return true
+    }
+
+    /// How many messages were signed and encrypted concurrently (for tests: the path is only
+    /// an optimisation, and its output the same as the other's).
+    static var concurrentPasses = 0
 
     private func checkCertificates() throws {
         let now = protection.now()

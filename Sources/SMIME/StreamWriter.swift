@@ -31,6 +31,21 @@ struct StreamWriter {
         return pass.writer.bytesWritten
     }
 
+    /// The length of the canonical entity worked out without reading the file, when every
+    /// segment's is known: literal bytes, and copies of ranges known to be CRLF already
+    /// (`InputFile.isKnownCRLF`); nil when a segment would have to be encoded to be measured.
+    func knownLength(of content: CanonicalEntity) -> Int? {
+        var total = render(content.headerFields).count
+        for segment in content.body {
+            switch segment {
+            case .literal(let bytes): total += bytes.count
+            case .copy(let range) where file.isKnownCRLF(range): total += range.count
+            default: return nil
+            }
+        }
+        return total
+    }
+
     /// Signs `content` with the detached SignedData `cms`, the entity passing through OpenSSL's
     /// digest BIOs to nowhere; returns its length. `cms` then holds the signature.
     func sign(_ content: CanonicalEntity, _ cms: CMSHandle) throws -> Int {
@@ -186,7 +201,17 @@ struct MultipartSigned {
 
     /// Sets the tail around the DER `signature`.
     mutating func sign(_ signature: [UInt8]) {
-        tail = Array(("\r\n--\(boundary)\r\n" + Framing.signaturePartHeader).utf8) + Base64LineEncoder.encode(signature)
+        tail = Self.tail(boundary, signature)
+    }
+
+    /// The tail's length around a signature of `signatureLength` octets (base64 makes it
+    /// depend on the length only).
+    func tailLength(signatureLength: Int) -> Int {
+        Self.tail(boundary, [UInt8](repeating: 0, count: signatureLength)).count
+    }
+
+    private static func tail(_ boundary: String, _ signature: [UInt8]) -> [UInt8] {
+        Array(("\r\n--\(boundary)\r\n" + Framing.signaturePartHeader).utf8) + Base64LineEncoder.encode(signature)
             + Array("\r\n--\(boundary)--\r\n".utf8)
     }
 }

@@ -149,7 +149,7 @@ public enum Submission {
         // choose its transfer encoding. The body starts after the header's empty line.
         let seen = input.stats
         let knownBody = (start: head.count,
-                         stats: BodyStats(has8Bit: seen.eightBit, hasNUL: seen.nul, hasBareCR: false,
+                         stats: BodyStats(has8Bit: seen.eightBit, hasNUL: seen.nul, hasBareCR: false, hasBareLF: false,
                                           longestLine: seen.longestLine, hasFromLine: seen.fromLine,
                                           hasTrailingSpace: seen.trailingSpace))
 

@@ -43,7 +43,8 @@ final class KnownBodyStatsTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = try InputFile(path: dir.path)
         let measured = try file.bodyStats(0..<file.size)
-        let known = BodyStats(has8Bit: stats.eightBit, hasNUL: stats.nul, hasBareCR: false, longestLine: stats.longestLine,
+        let known = BodyStats(has8Bit: stats.eightBit, hasNUL: stats.nul, hasBareCR: false, hasBareLF: false,
+                              longestLine: stats.longestLine,
                               hasFromLine: stats.fromLine, hasTrailingSpace: stats.trailingSpace)
         XCTAssertEqual(known, measured, what)
         XCTAssertEqual(known.needsEncoding, measured.needsEncoding, what)

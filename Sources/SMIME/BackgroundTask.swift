@@ -1,0 +1,55 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a closure on a thread of its own, so that a second core can work on a large message
+/// (signing it while the caller's thread encrypts it), until `wait` collects the result.
+///
+/// The thread blocks every signal: handlers (sendmail's removal of a half-written queue file)
+/// stay with the caller's thread. `wait` must be called before anything the closure uses goes
+/// away (an open file, say): the closure runs until it returns, whatever the caller does.
+final class BackgroundTask<T> {
+    private var result: Result<T, Error>?
+    private var thread = pthread_t()
+    private var joined = false
+
+    /// Starts `work` at once.
+    init(_ work: @escaping () throws -> T) throws {
+        let body = ThreadBody { [unowned(unsafe) self] in self.result = Result { try work() } }
+        var all = sigset_t(), old = sigset_t()
+        sigfillset(&all)
+        pthread_sigmask(SIG_SETMASK, &all, &old)
+        let context = Unmanaged.passRetained(body).toOpaque()
+        let e = pthread_create(&thread, nil, { context in
+            let body = Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue()
+            body.run()
+            return nil
+        }, context)
+        pthread_sigmask(SIG_SETMASK, &old, nil)
+        guard e == 0 else {
+            Unmanaged<ThreadBody>.fromOpaque(context).release()
+            throw SMIMEError(.cryptoFailure, "cannot start a thread: \(String(cString: strerror(e)))", openSSLErrors: [])
+        }
+    }
+
+    /// Waits for the closure to end; its result, or what it threw.
+    func wait() throws -> T {
+        join()
+        return try result!.get()
+    }
+
+    /// Waits for the closure to end, ignoring its result.
+    func join() {
+        guard !joined else { return }
+        pthread_join(thread, nil)
+        joined = true
+    }
+
+    deinit { join() }
+}
+
+/// The closure a thread runs (a class, so that a C function can take it as a pointer).
+private final class ThreadBody {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
+}

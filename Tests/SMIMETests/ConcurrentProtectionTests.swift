@@ -1,0 +1,86 @@
+import Foundation
+import XCTest
+import PeerTestSupport
+@testable import SMIME
+
+/// Signing and encrypting a large message on two threads (`signAndEncryptConcurrently`):
+/// taken when the caller measured the body (`knownBody`) and the key is RSA; opened by
+/// openssl like the one-thread result; refused, not miswritten, when the caller's figures are
+/// wrong; and not taken for an EC key, whose signature length is not known ahead.
+final class ConcurrentProtectionTests: XCTestCase {
+    /// A message of about 2 MiB with CRLF line ends, as sendmail's input makes it.
+    func largeMessage(lineEnd: String = "\r\n") -> (bytes: [UInt8], bodyStart: Int) {
+        let header = "From: alice@example.test\r\nTo: bob@example.test\r\nSubject: large\r\n"
+            + "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+        var body = ""
+        for i in 0..<30_000 { body += "line \(i) of a large message, signed then encrypted on two threads" + lineEnd }
+        return (Array((header + body).utf8), header.utf8.count)
+    }
+
+    func protect(_ message: [UInt8], bodyStart: Int, _ protection: Protection, in dir: TempDir,
+                 stats: BodyStats? = nil) throws -> [UInt8] {
+        let input = dir.write("in.eml", message)
+        let inFD = open(input, O_RDONLY)
+        defer { close(inFD) }
+        let measured = try stats ?? InputFile(path: input).bodyStats(bodyStart..<message.count)
+        let outFD = open(dir.file("out.eml"), O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        defer { close(outFD) }
+        try MessageProtector(protection).protect(messageFD: inFD, to: outFD, knownBody: (bodyStart, measured))
+        return dir.read("out.eml")
+    }
+
+    /// Decrypts with bob's key, verifies alice's signature; the signed entity's body.
+    func opened(_ dir: TempDir) throws -> String {
+        let decrypted = try opensslDecrypt(dir.file("out.eml"), cert: Fixture.lab("bob.crt"), key: Fixture.lab("bob.key"))
+        XCTAssertEqual(decrypted.status, 0, decrypted.stderr)
+        _ = dir.write("inner.eml", Array(decrypted.stdout))
+        let verified = try opensslVerify(dir.file("inner.eml"))
+        XCTAssertEqual(verified.status, 0, verified.stderr)
+        return String(decoding: verified.stdout, as: UTF8.self)
+    }
+
+    func testSignedThenEncryptedOnTwoThreadsOpensInOpenSSL() throws {
+        for scheme in [RSASignatureScheme.pkcs1v15, .pss] {
+            let dir = TempDir()
+            var protection = Protection(signer: try Fixture.alice(), recipients: [try Fixture.cert("bob.crt")])
+            protection.now = { Fixture.labTime }
+            protection.signing.rsaScheme = scheme
+            let (message, bodyStart) = largeMessage()
+            let before = MessageProtector.concurrentPasses
+            let out = try protect(message, bodyStart: bodyStart, protection, in: dir)
+            XCTAssertEqual(MessageProtector.concurrentPasses, before + 1, "\(scheme): the two-thread path was taken")
+            assertWireSafe(out)
+            let entity = try opened(dir)
+            XCTAssertTrue(entity.hasPrefix("Content-Type: text/plain; charset=us-ascii\r\n\r\nline 0 of"), "\(scheme)")
+            XCTAssertEqual(Array(entity.utf8).count, message.count - bodyStart + "Content-Type: text/plain; charset=us-ascii\r\n\r\n".utf8.count,
+                           "\(scheme): the whole body, unchanged")
+        }
+    }
+
+    /// Figures that do not fit the file (a body said to have CRLF line ends that has LF ones)
+    /// make the protection fail; nothing is passed off as a good message.
+    func testWrongFiguresAreRefused() throws {
+        let dir = TempDir()
+        var protection = Protection(signer: try Fixture.alice(), recipients: [try Fixture.cert("bob.crt")])
+        protection.now = { Fixture.labTime }
+        let (message, bodyStart) = largeMessage(lineEnd: "\n")
+        var lie = try InputFile(path: dir.write("measure.eml", message)).bodyStats(bodyStart..<message.count)
+        XCTAssertTrue(lie.hasBareLF)
+        lie.hasBareLF = false
+        XCTAssertThrowsError(try protect(message, bodyStart: bodyStart, protection, in: dir, stats: lie))
+    }
+
+    /// An EC signer: one thread after the other (the ECDSA signature's DER length varies), the
+    /// result as good.
+    func testECSignerSignsFirst() throws {
+        let dir = TempDir()
+        let carol = try SigningIdentity.loadPEM(certificate: Fixture.lab("carol.crt"), key: Fixture.lab("carol.key"))
+        var protection = Protection(signer: carol, recipients: [try Fixture.cert("bob.crt")])
+        protection.now = { Fixture.labTime }
+        let (message, bodyStart) = largeMessage()
+        let before = MessageProtector.concurrentPasses
+        _ = try protect(message, bodyStart: bodyStart, protection, in: dir)
+        XCTAssertEqual(MessageProtector.concurrentPasses, before, "not taken for an EC key")
+        XCTAssertTrue(try opened(dir).contains("line 29999 of a large message"))
+    }
+}
