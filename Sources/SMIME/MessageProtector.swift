@@ -108,7 +108,11 @@ public struct MessageProtector {
             let length = try streams.sign(entity, signed)
             try streams.encapsulated(signed, contentLength: length) { try streams.entity(entity) }
         } else if let signed {
-            try streams.multipartSigned(entity, signed, digest)
+            if file.size >= 1 << 20 {
+                try signConcurrently(entity, signed, streams)
+            } else {
+                try streams.multipartSigned(entity, signed, digest)
+            }
         }
         try writer.flush()
         guard sm_cms_bio_flush(out.pointer) == 1 else { throw SMIMEError(.outputFailed, "writing the output failed") }
@@ -149,8 +153,29 @@ public struct MessageProtector {
         return true
     }
 
-    /// How many messages were signed and encrypted concurrently (for tests: the path is only
-    /// an optimisation, and its output the same as the other's).
+    /// multipart/signed for a large message: a second thread reads the file and signs the
+    /// entity while this one copies it out; the signature part, last, is written when the
+    /// other thread is done. Nothing has to be known ahead (no DER header around the entity).
+    private func signConcurrently(_ entity: CanonicalEntity, _ signed: CMSHandle, _ streams: StreamWriter) throws {
+        var parts = try MultipartSigned(protection.signing.digest)
+        let signing = try BackgroundTask { try streams.sign(entity, signed) }
+        defer { signing.join() }
+        try streams.writer.write(parts.head)
+        let start = streams.writer.bytesWritten
+        try streams.entity(entity)
+        let written = streams.writer.bytesWritten - start
+        let signedLength = try signing.wait()
+        guard signedLength == written else {
+            throw SMIMEError(.badMessage, "the message changed while it was protected (\(signedLength) octets signed, "
+                             + "\(written) written)", openSSLErrors: [])
+        }
+        parts.sign(try signed.derBytes())
+        try streams.writer.write(parts.tail)
+        Self.concurrentPasses += 1
+    }
+
+    /// How many messages were signed on a second thread (for tests: the path is only an
+    /// optimisation, and its output the same as the other's).
     static var concurrentPasses = 0
 
     private func checkCertificates() throws {

@@ -57,6 +57,25 @@ final class ConcurrentProtectionTests: XCTestCase {
         }
     }
 
+    /// Signed only (multipart/signed), large: signed on a second thread while copied out,
+    /// whatever the key (nothing has to be known ahead); verified by openssl.
+    func testSignedOnlyOnTwoThreads() throws {
+        let carol = try SigningIdentity.loadPEM(certificate: Fixture.lab("carol.crt"), key: Fixture.lab("carol.key"))
+        for signer in [try Fixture.alice(), carol] {
+            let dir = TempDir()
+            var protection = Protection(signer: signer)
+            protection.now = { Fixture.labTime }
+            let (message, bodyStart) = largeMessage()
+            let before = MessageProtector.concurrentPasses
+            let out = try protect(message, bodyStart: bodyStart, protection, in: dir)
+            XCTAssertEqual(MessageProtector.concurrentPasses, before + 1)
+            assertWireSafe(out)
+            let verified = try opensslVerify(dir.file("out.eml"))
+            XCTAssertEqual(verified.status, 0, verified.stderr)
+            XCTAssertTrue(String(decoding: verified.stdout, as: UTF8.self).hasSuffix("line 29999 of a large message, signed then encrypted on two threads\r\n"))
+        }
+    }
+
     /// Figures that do not fit the file (a body said to have CRLF line ends that has LF ones)
     /// make the protection fail; nothing is passed off as a good message.
     func testWrongFiguresAreRefused() throws {
