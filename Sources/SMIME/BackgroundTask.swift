@@ -28,6 +28,7 @@ final class BackgroundTask<T> {
         pthread_sigmask(SIG_SETMASK, &old, nil)
         guard e == 0 else {
             Unmanaged<ThreadBody>.fromOpaque(context).release()
+            joined = true  // no thread to join: deinit must not
             throw SMIMEError(.cryptoFailure, "cannot start a thread: \(String(cString: strerror(e)))", openSSLErrors: [])
         }
     }
