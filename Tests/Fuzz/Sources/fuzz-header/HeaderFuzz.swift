@@ -82,12 +82,14 @@ func checkFinalHeader(_ block: HeaderBlock, flags: UInt8, message: [UInt8]) {
     let final = SubmissionRules.finalHeader(block, sender: sender, fullNameOption: fullName, context: context)
     let wire = final.wireBytes
     require(hasOnlyCRLF(wire), "the final header has a bare CR or LF: \(show(wire))")
-    var length = 0
+    // One check after the loop: a check per octet was a tenth of the harness's time.
+    var length = 0, longest = 0
     for b in wire {
         if b == 13 || b == 10 { length = 0; continue }
         length += 1
-        require(length <= LineLimit.maxOctets, "the final header has a line over 998 octets")
+        longest = max(longest, length)
     }
+    require(longest <= LineLimit.maxOctets, "the final header has a line of \(longest) octets (over 998)")
     let reparsed = HeaderBlock.parse(wire + [13, 10])
     require(reparsed.block == final, "the final header does not parse back to its fields: \(show(wire))")
     require(reparsed.bodyOffset == wire.count + 2, "the final header ends early: \(show(wire))")
