@@ -48,6 +48,9 @@ if [ -z "${FUZZ_RUNS:-}" ] && [ "${FUZZ_SECONDS:-60}" = 0 ]; then exit 0; fi
 # Swift's crash backtracer would inspect memory after a finding and raise a second,
 # misleading ASan report; libFuzzer prints the stack itself.
 export SWIFT_BACKTRACE=enable=no
+# No allocation stacks in AddressSanitizer's reports (it still finds every error; the input,
+# printed below, reproduces it with full stacks): 1.4x the inputs per second.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-malloc_context_size=0}"
 export LSAN_OPTIONS="suppressions=$fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ] && command -v llvm-symbolizer >/dev/null; then
     export ASAN_SYMBOLIZER_PATH=$(command -v llvm-symbolizer)
