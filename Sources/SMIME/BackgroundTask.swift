@@ -54,3 +54,29 @@ private final class ThreadBody {
     let run: () -> Void
     init(_ run: @escaping () -> Void) { self.run = run }
 }
+
+/// A count several threads may add to (a message signed on a second thread is counted, so
+/// that tests can tell the path was taken).
+final class SharedCounter {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private var count = 0
+
+    init() { pthread_mutex_init(mutex, nil) }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    var value: Int {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return count
+    }
+
+    func increment() {
+        pthread_mutex_lock(mutex)
+        count += 1
+        pthread_mutex_unlock(mutex)
+    }
+}

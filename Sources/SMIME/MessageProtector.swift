@@ -149,7 +149,7 @@ public struct MessageProtector {
             }
             try streams.writer.write(parts.tail)
         }
-        Self.concurrentPasses += 1
+        Self.concurrentSigning.increment()
         return true
     }
 
@@ -171,12 +171,13 @@ public struct MessageProtector {
         }
         parts.sign(try signed.derBytes())
         try streams.writer.write(parts.tail)
-        Self.concurrentPasses += 1
+        Self.concurrentSigning.increment()
     }
 
     /// How many messages were signed on a second thread (for tests: the path is only an
     /// optimisation, and its output the same as the other's).
-    static var concurrentPasses = 0
+    static var concurrentPasses: Int { concurrentSigning.value }
+    private static let concurrentSigning = SharedCounter()
 
     private func checkCertificates() throws {
         let now = protection.now()
