@@ -57,6 +57,28 @@ final class ConcurrentProtectionTests: XCTestCase {
         }
     }
 
+    /// The two-thread result read by an independent strict DER reader (Python cryptography over
+    /// Tests/peers/cms_reader.py, as StrictDERTests): every length worked out ahead is right.
+    func testTwoThreadResultIsStrictDER() throws {
+        guard let python = StrictDERTests.python else { throw XCTSkip("no Python cryptography with pkcs7_decrypt_der") }
+        let dir = TempDir()
+        var protection = Protection(signer: try Fixture.alice(), recipients: [try Fixture.cert("bob.crt")])
+        protection.now = { Fixture.labTime }
+        let (message, bodyStart) = largeMessage()
+        let before = MessageProtector.concurrentPasses
+        _ = try protect(message, bodyStart: bodyStart, protection, in: dir)
+        XCTAssertEqual(MessageProtector.concurrentPasses, before + 1)
+        let der = try sh([python, StrictDERTests.reader, "der", dir.file("out.eml")])
+        XCTAssertEqual(der.status, 0, der.stderr)
+        let dec = try sh([python, StrictDERTests.reader, "decrypt", dir.file("out.eml"), Fixture.lab("bob.crt"), Fixture.lab("bob.key")])
+        XCTAssertEqual(dec.status, 0, dec.stderr)
+        _ = dir.write("inner.eml", Array(dec.stdout))
+        let ver = try sh([python, StrictDERTests.reader, "verify", dir.file("inner.eml"), Fixture.lab("ca.crt")])
+        XCTAssertEqual(ver.status, 0, ver.stderr)
+        XCTAssertTrue(ver.out.hasSuffix("line 29999 of a large message, signed then encrypted on two threads\r\n"),
+                      String(ver.out.suffix(200)))
+    }
+
     /// Signed only (multipart/signed), large: signed on a second thread while copied out,
     /// whatever the key (nothing has to be known ahead); verified by openssl.
     func testSignedOnlyOnTwoThreads() throws {
