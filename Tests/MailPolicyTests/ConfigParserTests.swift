@@ -154,6 +154,42 @@ final class ConfigParserTests: XCTestCase {
         }
     }
 
+    /// Unquoted values that are not TOML values are refused before toml++ sees them: one sent
+    /// its date look-ahead past an assertion (found by fuzz-config's long run: sealmail and
+    /// sealctl aborted, exit 134, instead of 78), and the common mistake of an unquoted string
+    /// gets a plain message.
+    func testUnquotedValuesThatAreNotTOMLValuesAreADiagnostic() {
+        let cases: [(String, String)] = [
+            ("dccomm =1--a-ap-ir 1,--api ", "line 1: TOML syntax: 1--a-ap-ir is not a TOML value"),
+            ("a = [1, 1--a-ap-ir 1]", "line 1: TOML syntax: 1--a-ap-ir is not a TOML value"),
+            ("domain = \"example.org\"\nhostname = mail.example.org", "line 2: TOML syntax: mail.example.org is not a TOML value (a string needs quotes)"),
+            ("port = 25x", "line 1: TOML syntax: 25x is not a TOML value"),
+            ("x = 1__0", "line 1: TOML syntax: 1__0 is not a TOML value"),
+            ("x = 01", "line 1: TOML syntax: 01 is not a TOML value"),
+            ("x = {a = yes}", "line 1: TOML syntax: yes is not a TOML value"),
+            ("x = [\n  true,\n  maybe\n]", "line 3: TOML syntax: maybe is not a TOML value"),
+        ]
+        for (text, expected) in cases {
+            let d = diagnostics(text)
+            XCTAssertEqual(d.count, 1, "\(text.debugDescription): \(d)")
+            XCTAssertTrue(d.first?.hasPrefix(expected) == true, "\(text.debugDescription): \(d)")
+        }
+    }
+
+    /// Every form of TOML 1.0 value passes the check, and toml++ reads each (no syntax error).
+    func testEveryTOMLValueFormPassesThePrecheck() {
+        let values = ["true", "false", "0", "+17", "-5", "1_000", "0xDEAD_beef", "0o755", "0b1010", "3.14", "-0.5e+10",
+                      "1e06", "6.626e-34", "224_617.445_991", "inf", "+inf", "-nan", "nan",
+                      "1979-05-27T07:32:00Z", "1979-05-27T00:32:00.999999-07:00", "1979-05-27 07:32:00+01:00",
+                      "1979-05-27t07:32:00z", "1979-05-27T07:32:00", "1979-05-27 07:32:00.5", "1979-05-27", "07:32:00",
+                      "00:32:00.999999", "[1, 2.5, true, 1979-05-27]", "{ k = false, d = 1979-05-27 07:32:00 }", "[]"]
+        for value in values {
+            let text = "x = \(value)\ny = [ \(value) , \(value) ] # c\n"
+            XCTAssertNil(TOMLPrecheck.problem(in: text), value)
+            XCTAssertFalse(diagnostics(text).contains { $0.contains("TOML syntax") }, "\(value): \(diagnostics(text))")
+        }
+    }
+
     /// The check before toml++ knows arrays, strings, comments and headers well enough to pass
     /// valid TOML that looks like the cases above.
     func testValidTOMLPassesThePrecheck() throws {
