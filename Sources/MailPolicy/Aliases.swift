@@ -135,12 +135,18 @@ public struct AliasTable: Sendable {
     public func expand(_ name: String, include: (String) -> String?) -> Expansion {
         var e = Expansion()
         var emitted = Set<String>()
-        expand(name.lowercased(), chain: [], into: &e, emitted: &emitted, include: include, depth: 0)
+        var done = Set<String>()
+        expand(name.lowercased(), chain: [], into: &e, emitted: &emitted, done: &done, include: include, depth: 0)
         return e
     }
 
+    /// `done`: aliases already expanded in full by this expansion. One reached again by another
+    /// path gives nothing new (what it names is emitted already), so it is expanded once: the
+    /// work stays linear in the size of the table. Without this, aliases naming the next
+    /// level's two aliases, twenty levels deep, made a million expansions (found by profiling
+    /// fuzz-aliases; an :include: file its owner writes could do that to every delivery).
     private func expand(_ name: String, chain: [String], into e: inout Expansion, emitted: inout Set<String>,
-                        include: (String) -> String?, depth: Int) {
+                        done: inout Set<String>, include: (String) -> String?, depth: Int) {
         guard e.error == nil else { return }
         guard let targets = entries[name] else {
             if emitted.insert("local:" + name).inserted { e.localUsers.append(name) }
@@ -150,6 +156,8 @@ public struct AliasTable: Sendable {
             e.error = "alias loop: " + (chain + [name]).joined(separator: " -> ")
             return
         }
+        if done.contains(name) { return }
+        defer { done.insert(name) }
         if depth > 20 || emitted.count > 1000 {
             e.error = "alias expansion of \(chain.first ?? name) is too deep or too large"
             return
@@ -170,7 +178,8 @@ public struct AliasTable: Sendable {
                 if emitted.insert("local:" + local.lowercased()).inserted { e.localUsers.append(local.lowercased()) }
                 continue
             }
-            expand(local.lowercased(), chain: chain + [name], into: &e, emitted: &emitted, include: include, depth: depth + 1)
+            expand(local.lowercased(), chain: chain + [name], into: &e, emitted: &emitted, done: &done, include: include,
+                   depth: depth + 1)
         }
     }
 

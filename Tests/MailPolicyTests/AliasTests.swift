@@ -26,6 +26,30 @@ final class AliasTests: XCTestCase {
         XCTAssertEqual(t.entries.count, 8)
     }
 
+    /// Aliases that each name both aliases of the next level, 18 levels deep: reached by 2^18
+    /// paths, each expanded once (counted by the reads of the :include: file every alias has).
+    /// Expanded once per path, this table made 262,144 expansions of the last level.
+    func testEachAliasIsExpandedOnceWhateverThePathsToIt() {
+        var lines: [String] = []
+        for level in 0..<18 {
+            for side in ["a", "b"] {
+                lines.append("\(side)\(level): a\(level + 1), b\(level + 1), :include:/count")
+            }
+        }
+        lines.append("a18: last@example.com")
+        lines.append("b18: last@example.com")
+        let t = AliasTable.parse(lines.joined(separator: "\n"))
+        XCTAssertEqual(t.problems, [])
+        var reads = 0
+        let e = t.expand("a0") { path in
+            reads += 1
+            return path == "/count" ? "# nobody\n" : nil
+        }
+        XCTAssertNil(e.error)
+        XCTAssertEqual(e.addresses, ["last@example.com"])
+        XCTAssertEqual(reads, 1 + 2 * 17, "each alias with the include expanded once (a0, then both of levels 1 to 17)")
+    }
+
     func testExpansion() {
         let t = AliasTable.parse(text)
         XCTAssertEqual(t.expand("postmaster", include: include).localUsers, ["root"])
