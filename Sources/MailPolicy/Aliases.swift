@@ -136,7 +136,9 @@ public struct AliasTable: Sendable {
         var e = Expansion()
         var emitted = Set<String>()
         var done = Set<String>()
-        expand(name.lowercased(), chain: [], into: &e, emitted: &emitted, done: &done, include: include, depth: 0)
+        var files: [String: IncludeFile] = [:]
+        expand(name.lowercased(), chain: [], into: &e, emitted: &emitted, done: &done, files: &files, include: include,
+               depth: 0)
         return e
     }
 
@@ -146,7 +148,8 @@ public struct AliasTable: Sendable {
     /// level's two aliases, twenty levels deep, made a million expansions (found by profiling
     /// fuzz-aliases; an :include: file its owner writes could do that to every delivery).
     private func expand(_ name: String, chain: [String], into e: inout Expansion, emitted: inout Set<String>,
-                        done: inout Set<String>, include: (String) -> String?, depth: Int) {
+                        done: inout Set<String>, files: inout [String: IncludeFile], include: (String) -> String?,
+                        depth: Int) {
         guard e.error == nil else { return }
         guard let targets = entries[name] else {
             if emitted.insert("local:" + name).inserted { e.localUsers.append(name) }
@@ -162,7 +165,7 @@ public struct AliasTable: Sendable {
             e.error = "alias expansion of \(chain.first ?? name) is too deep or too large"
             return
         }
-        for target in resolve(targets, include: include, error: &e.error) {
+        for target in resolve(targets, files: &files, include: include, error: &e.error) {
             let unquoted = target.hasPrefix("\"") && target.hasSuffix("\"") && target.count >= 2
                 ? String(target.dropFirst().dropLast()) : target
             if unquoted.hasPrefix("|") || unquoted.hasPrefix("/") {
@@ -178,37 +181,62 @@ public struct AliasTable: Sendable {
                 if emitted.insert("local:" + local.lowercased()).inserted { e.localUsers.append(local.lowercased()) }
                 continue
             }
-            expand(local.lowercased(), chain: chain + [name], into: &e, emitted: &emitted, done: &done, include: include,
-                   depth: depth + 1)
+            expand(local.lowercased(), chain: chain + [name], into: &e, emitted: &emitted, done: &done, files: &files,
+                   include: include, depth: depth + 1)
         }
     }
 
-    /// Replaces `:include:/path` targets by the addresses in the file.
-    private func resolve(_ targets: [String], include: (String) -> String?, error: inout String?) -> [String] {
+    /// Replaces `:include:/path` targets by the addresses in the file. Each file is read and
+    /// split once per expansion (`files`), however many aliases name it.
+    private func resolve(_ targets: [String], files: inout [String: IncludeFile], include: (String) -> String?,
+                         error: inout String?) -> [String] {
         var out: [String] = []
         for t in targets {
             guard t.lowercased().hasPrefix(":include:") else { out.append(t); continue }
             let path = String(t.dropFirst(9)).trimmingBlanks()
-            guard let text = include(path) else {
-                error = "cannot read \(t)"
-                return out
+            let file: IncludeFile
+            if let known = files[path] {
+                file = known
+            } else {
+                file = Self.readInclude(t, path: path, include: include)
+                files[path] = file
             }
-            for (n, line) in TextLines.lines(of: text).enumerated() {
-                let l = line.trimmingASCIIWhitespace()
-                if l.isEmpty || l.hasPrefix("#") { continue }
-                if Self.hasControlCharacter(l) {
-                    error = "control character on line \(n + 1) of \(t)"
-                    return out
-                }
-                let targets = Self.splitTargets(l)
-                if let empty = targets.first(where: Self.isEmptyTarget) {
-                    error = "\(empty) on line \(n + 1) of \(t) names no one"
-                    return out
-                }
-                out.append(contentsOf: targets)
+            out.append(contentsOf: file.targets)
+            if let problem = file.error {
+                error = problem
+                return out
             }
         }
         return out
+    }
+
+    /// An :include: file's targets, up to its first problem (`error`).
+    struct IncludeFile {
+        var targets: [String] = []
+        var error: String?
+    }
+
+    private static func readInclude(_ t: String, path: String, include: (String) -> String?) -> IncludeFile {
+        var file = IncludeFile()
+        guard let text = include(path) else {
+            file.error = "cannot read \(t)"
+            return file
+        }
+        for (n, line) in TextLines.lines(of: text).enumerated() {
+            let l = line.trimmingASCIIWhitespace()
+            if l.isEmpty || l.hasPrefix("#") { continue }
+            if hasControlCharacter(l) {
+                file.error = "control character on line \(n + 1) of \(t)"
+                return file
+            }
+            let targets = splitTargets(l)
+            if let empty = targets.first(where: isEmptyTarget) {
+                file.error = "\(empty) on line \(n + 1) of \(t) names no one"
+                return file
+            }
+            file.targets.append(contentsOf: targets)
+        }
+        return file
     }
 
     /// Checks every alias (for newaliases): loops and unreadable includes, with lines.

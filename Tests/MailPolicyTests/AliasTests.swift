@@ -27,13 +27,13 @@ final class AliasTests: XCTestCase {
     }
 
     /// Aliases that each name both aliases of the next level, 18 levels deep: reached by 2^18
-    /// paths, each expanded once (counted by the reads of the :include: file every alias has).
-    /// Expanded once per path, this table made 262,144 expansions of the last level.
+    /// paths, each expanded once (counted by the reads of the :include: file of its own that
+    /// every alias has). Expanded once per path, this table made 262,144 expansions.
     func testEachAliasIsExpandedOnceWhateverThePathsToIt() {
         var lines: [String] = []
         for level in 0..<18 {
             for side in ["a", "b"] {
-                lines.append("\(side)\(level): a\(level + 1), b\(level + 1), :include:/count")
+                lines.append("\(side)\(level): a\(level + 1), b\(level + 1), :include:/count/\(side)\(level)")
             }
         }
         lines.append("a18: last@example.com")
@@ -43,11 +43,26 @@ final class AliasTests: XCTestCase {
         var reads = 0
         let e = t.expand("a0") { path in
             reads += 1
-            return path == "/count" ? "# nobody\n" : nil
+            return path.hasPrefix("/count/") ? "# nobody\n" : nil
         }
         XCTAssertNil(e.error)
         XCTAssertEqual(e.addresses, ["last@example.com"])
         XCTAssertEqual(reads, 1 + 2 * 17, "each alias with the include expanded once (a0, then both of levels 1 to 17)")
+    }
+
+    /// An :include: file named by several aliases is read once per expansion.
+    func testAnIncludedFileIsReadOncePerExpansion() {
+        let t = AliasTable.parse("team: a, b\na: :include:/etc/list\nb: :include:/etc/list, extra@example.com\n")
+        var reads = 0
+        let e = t.expand("team") { path in
+            reads += 1
+            return path == "/etc/list" ? "x@example.com, y@example.com\n" : nil
+        }
+        XCTAssertNil(e.error)
+        XCTAssertEqual(e.addresses, ["x@example.com", "y@example.com", "extra@example.com"])
+        XCTAssertEqual(reads, 1)
+        let missing = t.expand("team") { _ in nil }
+        XCTAssertEqual(missing.error, "cannot read :include:/etc/list")
     }
 
     func testExpansion() {
