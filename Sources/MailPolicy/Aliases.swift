@@ -133,10 +133,15 @@ public struct AliasTable: Sendable {
     /// aliases is a loop (an error); an alias listing its own name means its own mailbox
     /// (sendmail's `root: root, admin@x`).
     public func expand(_ name: String, include: (String) -> String?) -> Expansion {
+        var files: [String: IncludeFile] = [:]
+        return expand(name, files: &files, include: include)
+    }
+
+    /// `expand`, with the :include: files read so far (`check` reads each once for all).
+    private func expand(_ name: String, files: inout [String: IncludeFile], include: (String) -> String?) -> Expansion {
         var e = Expansion()
         var emitted = Set<String>()
         var done = Set<String>()
-        var files: [String: IncludeFile] = [:]
         expand(name.lowercased(), chain: [], into: &e, emitted: &emitted, done: &done, files: &files, include: include,
                depth: 0)
         return e
@@ -242,8 +247,9 @@ public struct AliasTable: Sendable {
     /// Checks every alias (for newaliases): loops and unreadable includes, with lines.
     public func check(include: (String) -> String?) -> [ConfigDiagnostic] {
         var out = problems
+        var files: [String: IncludeFile] = [:]
         for name in entries.keys.sorted() {
-            let e = expand(name, include: include)
+            let e = expand(name, files: &files, include: include)
             if let err = e.error { out.append(ConfigDiagnostic(line: lines[name], message: err)) }
         }
         return out.sorted { ($0.line ?? 0) < ($1.line ?? 0) }

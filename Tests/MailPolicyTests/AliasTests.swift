@@ -63,6 +63,10 @@ final class AliasTests: XCTestCase {
         XCTAssertEqual(reads, 1)
         let missing = t.expand("team") { _ in nil }
         XCTAssertEqual(missing.error, "cannot read :include:/etc/list")
+        // newaliases' check of every alias reads it once too.
+        reads = 0
+        XCTAssertEqual(t.check { path in reads += 1; return path == "/etc/list" ? "x@example.com\n" : nil }, [])
+        XCTAssertEqual(reads, 1)
     }
 
     func testExpansion() {
