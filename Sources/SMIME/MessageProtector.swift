@@ -141,11 +141,10 @@ public struct MessageProtector {
                               contentLength: parts.head.count + entityLength + tailLength) {
             try streams.writer.write(parts.head)
             try streams.entity(entity)
-            let signedLength = try signing.wait()
-            parts.sign(try signed.derBytes())
-            guard signedLength == entityLength, parts.tail.count == tailLength else {
-                throw SMIMEError(.cryptoFailure, "the signed part is not the length worked out ahead (entity \(signedLength) "
-                                 + "for \(entityLength), signature part \(parts.tail.count) for \(tailLength))", openSSLErrors: [])
+            try collect(signing, signed, into: &parts, entityLength: entityLength)
+            guard parts.tail.count == tailLength else {
+                throw SMIMEError(.cryptoFailure, "the signature part is not the length worked out ahead (\(parts.tail.count) "
+                                 + "octets for \(tailLength))", openSSLErrors: [])
             }
             try streams.writer.write(parts.tail)
         }
@@ -163,15 +162,23 @@ public struct MessageProtector {
         try streams.writer.write(parts.head)
         let start = streams.writer.bytesWritten
         try streams.entity(entity)
-        let written = streams.writer.bytesWritten - start
-        let signedLength = try signing.wait()
-        guard signedLength == written else {
-            throw SMIMEError(.badMessage, "the message changed while it was protected (\(signedLength) octets signed, "
-                             + "\(written) written)", openSSLErrors: [])
-        }
-        parts.sign(try signed.derBytes())
+        try collect(signing, signed, into: &parts, entityLength: streams.writer.bytesWritten - start)
         try streams.writer.write(parts.tail)
         Self.concurrentSigning.increment()
+    }
+
+    /// Waits for the signing thread and puts its signature in `parts`, once it is known to
+    /// cover as many octets as this thread wrote of the entity (the two read the file each on
+    /// their own: a file changed under them, or a length worked out wrong, is an error here,
+    /// never a signature that does not match).
+    private func collect(_ signing: BackgroundTask<Int>, _ signed: CMSHandle, into parts: inout MultipartSigned,
+                         entityLength: Int) throws {
+        let signedLength = try signing.wait()
+        guard signedLength == entityLength else {
+            throw SMIMEError(.badMessage, "the message changed while it was protected (\(signedLength) octets signed, "
+                             + "\(entityLength) written)", openSSLErrors: [])
+        }
+        parts.sign(try signed.derBytes())
     }
 
     /// How many messages were signed on a second thread (for tests: the path is only an
