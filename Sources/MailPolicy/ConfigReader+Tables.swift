@@ -141,8 +141,8 @@ extension Reader {
         checkKeys(t, at: "smime", known: Self.smimeKeys)
         s.certificates = string(t, "certificates", "smime")
         s.trustAnchors = string(t, "trust_anchors", "smime")
-        if let d = string(t, "digest", "smime") { s.digest = d }
-        if let c = string(t, "cipher", "smime") { s.cipher = c }
+        if let d = algorithm(t, "digest", "smime", SMIMEConfig.digests) { s.digest = d }
+        if let c = algorithm(t, "cipher", "smime", SMIMEConfig.ciphers) { s.cipher = c }
         if let h = bool(t, "header_protection", "smime") { s.headerProtection = h }
         if let k = enumValue(t, "key_transport", "smime", EncryptRule.KeyTransport.self) { s.keyTransport = k }
         if let l = bool(t, "legacy_display", "smime") { s.legacyDisplay = l }
@@ -165,7 +165,7 @@ extension Reader {
                                 keyPassphraseFile: string(st, "key_passphrase_file", path),
                                 chain: string(st, "chain", path), users: strings(st, "users", path) ?? [],
                                 unauthorised: string(st, "unauthorised", path) ?? "refuse",
-                                digest: string(st, "digest", path), line: locator.line(of: path))
+                                digest: algorithm(st, "digest", path, SMIMEConfig.digests), line: locator.line(of: path))
             if let f = enumValue(st, "form", path, SignRule.Form.self) { rule.form = f }
             if let r = enumValue(st, "rsa_scheme", path, SignRule.RSAScheme.self) { rule.rsaScheme = r }
             if rule.from.isEmpty { problem(path, "[[smime.sign]] needs from (patterns on the From address)") }
@@ -182,7 +182,7 @@ extension Reader {
                 continue
             }
             let rule = EncryptRule(to: patterns(et, "to", path) ?? [], mode: mode,
-                                   cipher: string(et, "cipher", path), line: locator.line(of: path),
+                                   cipher: algorithm(et, "cipher", path, SMIMEConfig.ciphers), line: locator.line(of: path),
                                    headerProtection: bool(et, "header_protection", path),
                                    keyTransport: enumValue(et, "key_transport", path, EncryptRule.KeyTransport.self),
                                    legacyDisplay: bool(et, "legacy_display", path))
@@ -190,6 +190,19 @@ extension Reader {
             s.encrypt.append(rule)
         }
         return s
+    }
+
+    /// A digest or cipher name (`SMIMEConfig.digests`, `.ciphers`): one outside the list is
+    /// an error on its line when the config is read, so that sealmail refuses every message
+    /// until it is fixed, not only the first one to be signed or encrypted.
+    mutating func algorithm(_ t: TOMLTable, _ key: String, _ path: String,
+                            _ names: (all: [String], normalise: (String) -> String)) -> String? {
+        guard let name = string(t, key, path) else { return nil }
+        guard names.all.contains(names.normalise(name)) else {
+            problem(join(path, key), "\(key) = \"\(name)\" is not one of \(names.all.joined(separator: " | "))")
+            return nil
+        }
+        return name
     }
 
     /// Address patterns (`from`, `to`, `senders`): a string or an array of strings, each a

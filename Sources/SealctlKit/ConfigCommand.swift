@@ -65,8 +65,7 @@ struct ConfigAudit {
             }
         }
         if let anchors = s.trustAnchors { out += readable(anchors, what: "trust_anchors", line: nil) }
-        do { _ = try DigestAlgorithm(name: s.digest) } catch { out.append(ConfigDiagnostic(line: nil, message: "[smime] digest: \(error)")) }
-        do { _ = try ContentCipher(name: s.cipher) } catch { out.append(ConfigDiagnostic(line: nil, message: "[smime] cipher: \(error)")) }
+        // Digest and cipher names were checked, on their lines, as the config was read.
         // The signers' certificates are judged as sealmail judges them before signing.
         var signerTrust: TrustSettings?
         if !s.sign.isEmpty {
@@ -82,9 +81,6 @@ struct ConfigAudit {
             out += readable(rule.certificate, what: "certificate", line: rule.line)
             out += readable(rule.key, what: "key", line: rule.line)
             if let pw = rule.keyPassphraseFile { out += readable(pw, what: "key_passphrase_file", line: rule.line) }
-            if let d = rule.digest {
-                do { _ = try DigestAlgorithm(name: d) } catch { out.append(ConfigDiagnostic(line: rule.line, message: "digest: \(error)")) }
-            }
             // A key sealmail would not trust is not opened here either.
             let untrustedKey = refused.contains(rule.key) || rule.keyPassphraseFile.map(refused.contains) == true
             guard out.count == before, !untrustedKey else { continue }
@@ -104,11 +100,6 @@ struct ConfigAudit {
                 }
             } catch {
                 out.append(ConfigDiagnostic(line: rule.line, message: "[[smime.sign]]: \(error)"))
-            }
-        }
-        for rule in s.encrypt {
-            if let c = rule.cipher {
-                do { _ = try ContentCipher(name: c) } catch { out.append(ConfigDiagnostic(line: rule.line, message: "cipher: \(error)")) }
             }
         }
         out += clientWarnings()

@@ -111,6 +111,33 @@ final class ConfigParserTests: XCTestCase {
         XCTAssertTrue(d.contains { $0.hasPrefix("line 11: to: \"a@b@c\" is not a pattern") }, "\(d)")
     }
 
+    /// A digest or cipher the engine does not offer is an error on its line when the config
+    /// is read (so every message is refused until it is fixed, not only signed ones), in
+    /// [smime] and in the rules; the engine's spellings pass.
+    func testUnknownDigestsAndCiphersAreErrorsOnTheirLine() throws {
+        let d = diagnostics("""
+        [smime]
+        digest = "md4"
+        cipher = "rot13"
+        [[smime.sign]]
+        from = "*@example.com"
+        certificate = "/k.crt"
+        key = "/k.key"
+        digest = "sha1"
+        [[smime.encrypt]]
+        to = "*@partner.example"
+        mode = "required"
+        cipher = "des-ede3-cbc"
+        """)
+        XCTAssertEqual(d, ["line 2: digest = \"md4\" is not one of sha256 | sha384 | sha512",
+                           "line 3: cipher = \"rot13\" is not one of aes-256-cbc | aes-128-cbc | aes-256-gcm | aes-128-gcm",
+                           "line 8: digest = \"sha1\" is not one of sha256 | sha384 | sha512",
+                           "line 12: cipher = \"des-ede3-cbc\" is not one of aes-256-cbc | aes-128-cbc | aes-256-gcm | aes-128-gcm"])
+        let good = try parse("[smime]\ndigest = \"SHA-384\"\ncipher = \"AES-128-GCM\"").get()
+        XCTAssertEqual(good.smime.digest, "SHA-384")
+        XCTAssertEqual(good.smime.cipher, "AES-128-GCM")
+    }
+
     func testTypeErrorsAndSyntaxErrors() {
         XCTAssertEqual(diagnostics("hostname = 5"), ["line 1: hostname must be a string"])
         XCTAssertEqual(diagnostics("delivery = \"later\""), ["line 1: delivery = \"later\" is not one of background | interactive | queue"])
