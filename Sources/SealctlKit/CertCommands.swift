@@ -13,12 +13,16 @@ public struct CertCommand: ParsableCommand {
 
     public init() {}
 
-    /// Options shared by the subcommands.
+    /// Options shared by the subcommands. Without `--store`, the folder and the trust anchors
+    /// are the config's (`[smime] certificates` and `trust_anchors`, the system's trust store
+    /// without that key): what sealmail itself would use for the address.
     public struct StoreOptions: ParsableArguments {
-        @Option(name: .customLong("store"), help: "The certificate folder (PEM certificates and CRLs).")
-        var store: String
+        @OptionGroup var configOption: ConfigOption
 
-        @Option(name: .customLong("ca"), help: "Trust anchors (PEM); repeatable.")
+        @Option(name: .customLong("store"), help: "The certificate folder (PEM certificates and CRLs); default: the config's [smime] certificates.")
+        var store: String?
+
+        @Option(name: .customLong("ca"), help: "Trust anchors (PEM); repeatable. Default, without --store: the config's [smime] trust_anchors.")
         var anchors: [String] = []
 
         @Option(name: .customLong("at"), help: "Judge validity at this time (seconds since the epoch) instead of now.")
@@ -32,8 +36,21 @@ public struct CertCommand: ParsableCommand {
         var date: Date { at.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? Date() }
         var purpose: CertificatePurpose { signing ? .signing : .encryption }
 
+        /// Whether the chain is checked: always with the config's folder, and with `--store`
+        /// when `--ca` is given.
+        var checksChain: Bool { store == nil || !anchors.isEmpty }
+
         func load() throws -> (CertificateStore, TrustSettings) {
-            (try CertificateStore(directory: store), try TrustSettings.load(anchorFiles: anchors))
+            if let store { return (try CertificateStore(directory: store), try TrustSettings.load(anchorFiles: anchors)) }
+            let rt = try configOption.runtime(checkingFiles: false)
+            let smime = rt.config.smime
+            guard let folder = smime.certificates else {
+                Stderr.write("sealctl: \(rt.configPath): no [smime] certificates (the recipients' certificate folder); "
+                             + "set it, or give --store DIR\n")
+                throw ExitWithCode(code: ExitCode.config.rawValue)
+            }
+            let trust = anchors.isEmpty ? try SignerCheck.trust(smime) : try TrustSettings.load(anchorFiles: anchors)
+            return (try CertificateStore(directory: folder), trust)
         }
     }
 
@@ -48,12 +65,12 @@ public struct CertCommand: ParsableCommand {
                 let (store, trust) = try options.load()
                 let withCRLs = TrustSettings(anchors: trust.anchors, intermediates: trust.intermediates,
                                              crls: trust.crls + store.crls)
-                let validator = CertificateValidator(trust: trust.anchors.isEmpty ? nil : withCRLs,
+                let validator = CertificateValidator(trust: options.checksChain ? withCRLs : nil,
                                                      intermediates: store.entries.map(\.certificate).filter(\.isCA))
                 for entry in store.entries {
                     let cert = entry.certificate
                     let problems = cert.isCA ? [] : validator.problems(cert, for: options.purpose, at: options.date)
-                    let usable = trust.anchors.isEmpty ? "usable (chain not checked: no --ca)" : "usable"
+                    let usable = options.checksChain ? "usable" : "usable (chain not checked: no --ca)"
                     let state = cert.isCA ? "CA" : problems.isEmpty ? usable : problems.map(\.description).joined(separator: "; ")
                     print("\(entry.path)\t\(cert.emailAddresses.joined(separator: ","))\t"
                           + "until \(day(cert.notAfter))\t\(state)")
@@ -103,7 +120,7 @@ public struct CertCommand: ParsableCommand {
         public init() {}
 
         public func validate() throws {
-            guard !options.anchors.isEmpty else { throw ValidationError("give at least one trust anchor with --ca FILE") }
+            guard options.checksChain else { throw ValidationError("with --store, give at least one trust anchor with --ca FILE") }
         }
 
         public func run() throws {

@@ -12,8 +12,9 @@ struct PolicyCommand: ParsableCommand {
             abstract: "The plan for a message: its copies, who is in each, signed by which certificate, encrypted to which certificates; or the refusal and why.")
         @OptionGroup var options: ConfigOption
         @Option(help: "The From address.") var from: String
-        @Option(help: "A recipient in To or Cc (repeat).") var to: [String] = []
-        @Option(help: "A hidden recipient, Bcc (repeat).") var bcc: [String] = []
+        // `--to a b` as DESIGN.md writes it (`--to B…`), and `--to a --to b`.
+        @Option(parsing: .upToNextOption, help: "Recipients in To or Cc (one or more; repeatable).") var to: [String] = []
+        @Option(parsing: .upToNextOption, help: "Hidden recipients, Bcc (one or more; repeatable).") var bcc: [String] = []
         @Option(help: "The envelope sender (default: the From address).") var sender: String?
         @Option(help: "The submitting local user (default: root).") var user: String = "root"
         @Option(help: "The Subject (for secure_tag: a tagged Subject makes every recipient required).") var subject: String?

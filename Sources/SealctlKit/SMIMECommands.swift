@@ -26,7 +26,10 @@ public struct SmimeCommand: ParsableCommand {
         @Argument(help: "The message (S/MIME, or DER with --der); standard input when omitted.")
         var message: String?
 
-        @Option(name: .customLong("ca"), help: "Trust anchors (PEM); repeatable. CRL blocks in them are used too.")
+        @OptionGroup var configOption: ConfigOption
+
+        @Option(name: .customLong("ca"), help: ArgumentHelp("Trust anchors (PEM); repeatable. CRL blocks in them are used too. "
+                + "Default: the config's [smime] trust_anchors (the system trust store without it)."))
         var anchors: [String] = []
 
         @Option(name: .customLong("crl"), help: "A CRL file (PEM) to check the signer against; repeatable.")
@@ -46,13 +49,16 @@ public struct SmimeCommand: ParsableCommand {
 
         public init() {}
 
-        public func validate() throws {
-            guard !anchors.isEmpty else { throw ValidationError("give at least one trust anchor with --ca FILE") }
-        }
-
         public func run() throws {
+            // The anchors sealmail judges certificates against, unless the caller names others.
+            let configured = anchors.isEmpty ? try configOption.runtime(checkingFiles: false).config.smime : nil
             try reportingErrors {
-                var verifier = SMIMEVerifier(trust: try TrustSettings.load(anchorFiles: anchors, crlFiles: crls))
+                var trust = try TrustSettings.load(anchorFiles: anchors, crlFiles: crls)
+                if let configured {
+                    let anchors = try SignerCheck.trust(configured)
+                    trust = TrustSettings(anchors: anchors.anchors, intermediates: anchors.intermediates, crls: anchors.crls + trust.crls)
+                }
+                var verifier = SMIMEVerifier(trust: trust)
                 if let at { verifier.now = { Date(timeIntervalSince1970: TimeInterval(at)) } }
                 if let certFile { verifier.extraCertificates = try Certificate.load(contentsOf: certFile) }
                 let output = try contentPath.map { try openForWriting($0) }

@@ -111,10 +111,11 @@ final class PolicyEndToEndTests: PolicyTestCase {
 
     /// `sealctl policy explain` for To: a, b and Bcc: c tells the plan that then arrives: the
     /// same copies with the same members, the same certificates encrypted to, the same signer.
+    /// (`--to a b`, as DESIGN.md writes it; other tests repeat `--to`.)
     func testPolicyExplainMatchesWhatArrived() throws {
         try writeMixedPolicy()
         let a = Self.partner("a"), b = Self.partner("b"), c = Self.partner("c")
-        let explained = try sealctl(["policy", "explain", "--from", Self.sender, "--to", a, "--to", b, "--bcc", c, "--user", "root"])
+        let explained = try sealctl(["policy", "explain", "--from", Self.sender, "--to", a, b, "--bcc", c, "--user", "root"])
         XCTAssertEqual(explained.status, 0, explained.stderrText)
         let plan = ExplainedPlan(explained.stdoutText)
         XCTAssertEqual(plan.copies.count, 3, explained.stdoutText)
