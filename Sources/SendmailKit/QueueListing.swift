@@ -51,6 +51,8 @@ public enum QueueListing {
                 out.append(entry)
             } catch let e as QueueError where e.code == .notFound {
                 continue  // delivered while we looked
+            } catch let e as QueueError where e.code == .permission && uid != nil {
+                continue  // not readable by this caller: not theirs, and its id is not theirs to learn
             } catch {
                 problems.append("\(id): \(error)")
             }

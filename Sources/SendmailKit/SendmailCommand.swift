@@ -36,7 +36,7 @@ public enum SendmailCommand {
             case .deliver:
                 return try deliver(options, rt, program: program)
             case .listQueue:
-                return try listQueue(rt)
+                return try listQueue(rt, program: program)
             case .initAliases:
                 return AddressModes.checkAliases(rt, program: program)
             case .smtpOnStdio:
@@ -59,6 +59,7 @@ public enum SendmailCommand {
 
     static func deliver(_ options: SendmailOptions, _ rt: Runtime, program: String) throws -> Int32 {
         let outcome = try Submission.submit(options, runtime: rt)
+        for s in outcome.skipped { Stderr.write("\(program): \(s)\n") }
         let verbose = options.verbose > 0
         if verbose {
             for w in outcome.warnings { Stderr.write("\(program): \(w)\n") }
@@ -116,12 +117,12 @@ public enum SendmailCommand {
         do { try QueueRunner(runtime: rt, options: o).run() } catch { rt.log.warning("queue run: \(error)") }
     }
 
-    static func listQueue(_ rt: Runtime) throws -> Int32 {
+    static func listQueue(_ rt: Runtime, program: String) throws -> Int32 {
         let uid = getuid()
         let all = Privileges.mayRunQueue(rt)
         let (entries, problems) = try QueueListing.entries(rt.spool, visibleTo: all ? nil : uid)
         Stdout.write(QueueListing.mailq(entries, utcOffset: Clock.now().utcOffset))
-        for p in problems { Stderr.write("mailq: \(p)\n") }
+        for p in problems { Stderr.write("\(program): \(p)\n") }
         return 0
     }
 }

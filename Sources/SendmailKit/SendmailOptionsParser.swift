@@ -163,6 +163,9 @@ extension SendmailOptions {
                 throw UsageError("-oe\(rest): the error mode must be m, p, q, w or e")
             }
             errorMode = m
+            // Postfix's sendmail ignores the error mode too: errors go to standard error and
+            // into the exit status, and a bounce for what fails later.
+            notes.append("-oe\(m) accepted and ignored: errors are reported on standard error and by the exit status")
         default:
             notes.append("-o\(value) accepted and ignored")
         }
@@ -182,6 +185,9 @@ extension SendmailOptions {
         } else {
             let kind = value.first!
             let filter = String(value.dropFirst())
+            guard "IRS!".contains(kind) else {
+                throw UsageError("-q\(value) is not supported (use -q, -qINTERVAL, -qI, -qR or -qS)")
+            }
             guard !filter.isEmpty else { throw UsageError("-q\(kind) needs a value, as in -q\(kind)example") }
             switch kind {
             case "I": run.idFilter = filter

@@ -18,6 +18,9 @@ public enum Submission {
         /// Delivering the message means delivering all of them.
         public var copies: [QueuedEnvelope]
         public var warnings: [String]
+        /// What in To, Cc or Bcc (with -t) names no one the message goes to: said on standard
+        /// error whatever -v says.
+        public var skipped: [String] = []
         /// The queue ids of every copy.
         public var ids: [String] { copies.map(\.id) }
     }
@@ -58,12 +61,13 @@ public enum Submission {
                                   + "at most \(HeaderFolding.maxFieldNameOctets) fit on a line with its colon (RFC 5322 2.1.1)")
         }
         let resolver = try LocalResolver.make(rt, noAliases: options.noAliases)
-        let (recipients, warnings) = try SubmissionRules.recipients(
+        let (recipients, warnings, skipped) = try SubmissionRules.recipients(
             argv: options.recipients, header: parsed, extract: options.extractRecipients,
             notify: notify, qualifier: rt.qualifier, resolve: resolver.resolve)
         guard !recipients.isEmpty else {
             throw SubmissionError(.usage, "no recipients: -t found no addresses in "
-                                  + (parsed.containsPrefix("Resent-") ? "Resent-To, Resent-Cc or Resent-Bcc" : "To, Cc or Bcc"))
+                                  + (parsed.containsPrefix("Resent-") ? "Resent-To, Resent-Cc or Resent-Bcc" : "To, Cc or Bcc")
+                                  + skipped.map { "\n" + $0 }.joined())
         }
         var header = SubmissionRules.finalHeader(parsed, sender: sender, fullNameOption: options.fullName, context: context)
 
@@ -99,7 +103,7 @@ public enum Submission {
         if envelope.hasNUL { notes.append("the message contains NUL bytes") }
         if envelope.hasLongLines { notes.append("the message has lines longer than 998 octets") }
         if !transform { log(envelope, runtime: rt) }
-        return Outcome(copies: committed, warnings: notes)
+        return Outcome(copies: committed, warnings: notes, skipped: skipped)
     }
 
     /// The usual path: one queue file, the body streamed straight into it.

@@ -68,10 +68,11 @@ public enum SubmissionRules {
     ///   without it every mailbox is qualified and relayed.
     public static func recipients(argv: [String], header: HeaderBlock?, extract: Bool, notify: String?,
                                   qualifier: AddressQualifier, resolve: ((Mailbox) -> [QueuedRecipient])? = nil)
-        throws -> (recipients: [QueuedRecipient], warnings: [String]) {
+        throws -> (recipients: [QueuedRecipient], warnings: [String], skipped: [String]) {
         var out: [QueuedRecipient] = []
         var seen = Set<String>()
         var warnings: [String] = []
+        var skipped: [String] = []
         func add(_ m: Mailbox) {
             if let resolve {
                 for var r in resolve(m) {
@@ -115,20 +116,39 @@ public enum SubmissionRules {
             let resent = header.containsPrefix("Resent-")
             let names = resent ? ["Resent-To", "Resent-Cc", "Resent-Bcc"] : ["To", "Cc", "Bcc"]
             for field in header.fields where names.contains(where: { field.is($0) }) {
-                let list = parseLenient(field.unfoldedValue)
+                let value = field.unfoldedValue
+                let list = parseLenient(value)
                 for m in list.mailboxes {
                     if m.localPart.isEmpty || m.localPart.hasPrefix("-") {
-                        warnings.append("\(field.name): skipped \"\(m.addrSpec)\": not a deliverable address")
+                        skipped.append("\(field.name): skipped \"\(m.addrSpec)\": not a deliverable address")
                         continue
                     }
                     add(m)
                 }
-                if !list.defects.isEmpty {
-                    warnings.append("\(field.name): \(list.defects.count) syntax problem(s) in the address list")
+                // Text the parser had to drop names someone the message will not reach: the
+                // caller hears of it whatever -v says (what could be read is still sent, as
+                // sendmail does). Defects that lose nothing stay notes for -v.
+                let losing = list.defects.filter(\.losesText)
+                for d in losing {
+                    skipped.append("\(field.name): skipped \"\(element(of: value, at: d.offset))\": not an address")
+                }
+                if list.defects.count > losing.count {
+                    warnings.append("\(field.name): \(list.defects.count - losing.count) syntax problem(s) in the address list")
                 }
             }
         }
-        return (out, warnings)
+        return (out, warnings, skipped)
+    }
+
+    /// The list element around `offset` of an address list (between the commas either side),
+    /// trimmed and cut to 60 octets, for a message.
+    static func element(of value: [UInt8], at offset: Int) -> String {
+        let at = min(max(0, offset), value.count)
+        let start = value[..<at].lastIndex(of: 44).map { $0 + 1 } ?? 0
+        let end = value[at...].firstIndex(of: 44) ?? value.count
+        let text = TextLines.trimmed(value[start..<max(start, end)])
+        let shown = String(decoding: text.prefix(60).map { $0 >= 32 && $0 < 127 ? $0 : 63 }, as: UTF8.self)
+        return shown + (text.count > 60 ? "..." : "")
     }
 
     /// The header as it is queued: Received on top; Bcc, Resent-Bcc, Return-Path and
@@ -217,5 +237,20 @@ public enum SubmissionRules {
     static func canonicalKey(_ address: String) -> String {
         guard let at = address.lastIndex(of: "@") else { return address }
         return String(address[..<at]) + "@" + address[address.index(after: at)...].lowercased()
+    }
+}
+
+extension AddressDefect {
+    /// Whether the parser dropped text of the list here (a mailbox or an element skipped),
+    /// rather than reading it in some accepted way.
+    var losesText: Bool {
+        switch self {
+        case .unterminatedDomainLiteral, .invalidCharacter, .missingLocalPart, .trailingGarbage, .missingDomain,
+             .missingAddrSpec, .nestedGroup, .unterminatedQuotedString, .unterminatedComment:
+            return true
+        case .unterminatedAngleAddr, .emptyElement, .obsoleteSyntax, .eightBitInAddress, .encodedWordNotDecoded,
+             .unterminatedGroup, .missingDisplayName:
+            return false
+        }
     }
 }

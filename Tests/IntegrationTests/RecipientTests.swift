@@ -14,6 +14,26 @@ final class RecipientTests: SealmailTestCase {
         XCTAssertFalse(contains(q.message, "extra@y.example"), "argv recipients are not written into the header")
     }
 
+    /// With -t, what in To/Cc/Bcc cannot be read as an address is not sent to, and the caller
+    /// is told on standard error without -v (the others still get the message, as with
+    /// sendmail); when nothing is left, the refusal says what was skipped.
+    func testUnreadableHeaderRecipientsAreReported() throws {
+        let r = try sealmail(["-t"], input: "To: good@x.example, foo@, John Doe\nCc: x@[1.2.3\nSubject: s\n\nhi\n")
+        XCTAssertEqual(r.status, 0, r.stderrText)
+        XCTAssertEqual(try onlyQueued().recipients, ["good@x.example"])
+        for skipped in ["To: skipped \"foo@\": not an address", "To: skipped \"John Doe\": not an address",
+                        "Cc: skipped \"x@[1.2.3\": not an address"] {
+            XCTAssertTrue(r.stderrText.contains(skipped), r.stderrText)
+        }
+        let none = try sealmail(["-t"], input: "To: foo@\nSubject: s\n\nhi\n")
+        XCTAssertEqual(none.status, 64)
+        XCTAssertTrue(none.stderrText.contains("To: skipped \"foo@\""), none.stderrText)
+        // Forms that lose nothing are no news: a group, a quoted comma, an obsolete route.
+        let fine = try sealmail(["-t"], input: "To: list:;, \"Smith, J\" <j@x.example>, <@r.example:k@x.example>\nSubject: s\n\nhi\n")
+        XCTAssertEqual(fine.status, 0, fine.stderrText)
+        XCTAssertEqual(fine.stderrText, "")
+    }
+
     /// When Resent- fields are present, only Resent-To/Cc/Bcc give recipients; Bcc and
     /// Resent-Bcc are both removed; Resent-Message-Id and Resent-Date are added, not plain ones.
     func testResentFieldsGiveTheRecipients() throws {

@@ -110,4 +110,26 @@ final class SenderAuthorisationTests: PolicyTestCase {
         XCTAssertEqual(try copy(for: [Self.partner("c")], in: copies).mailFrom, "ceo@example.com")
         XCTAssertEqual(queuedIDs, [])
     }
+
+    /// A user's mailq lists their own messages; another's message is left out, even one the
+    /// user may not read (neither an error nor its queue id on standard error).
+    func testMailqAsUserShowsOnlyTheirOwn() throws {
+        try writePolicy(users: ["*"], senders: "[senders]\n\(account.name) = [\"\(own)\"]\n")
+        let mine = try sealmailAsUser(["-odq", "-f", own, "x@partner.example"], input: "From: \(own)\nSubject: mine\n\nhi\n")
+        XCTAssertEqual(mine.status, 0, mine.stderrText)
+        let rootOne = try sealmail(["-odq", "y@partner.example"], input: "Subject: root's\n\nhi\n")
+        XCTAssertEqual(rootOne.status, 0, rootOne.stderrText)
+        let ids = queuedIDs
+        XCTAssertEqual(ids.count, 2)
+        // Root's message unreadable by the user's group.
+        let rootIDs = try ids.filter { try queued($0).sender != own }
+        XCTAssertEqual(rootIDs.count, 1)
+        chmod(messagesDir + "/" + rootIDs[0], 0o600)
+        let list = try sealmailAsUser(["-bp"], input: "")
+        XCTAssertEqual(list.status, 0, list.stderrText)
+        XCTAssertTrue(list.stdoutText.contains(own), list.stdoutText)
+        XCTAssertFalse(list.stdoutText.contains(rootIDs[0]), list.stdoutText)
+        XCTAssertFalse(list.stderrText.contains(rootIDs[0]), "another's queue id: \(list.stderrText)")
+        XCTAssertTrue(list.stdoutText.hasSuffix("in 1 Request.\n"), list.stdoutText)
+    }
 }

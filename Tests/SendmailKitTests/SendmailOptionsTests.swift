@@ -77,7 +77,11 @@ final class SendmailOptionsTests: XCTestCase {
         XCTAssertEqual(try parse("-odi").deliveryMode, .interactive)
         XCTAssertEqual(try parse("-odq").deliveryMode, .queue)
         XCTAssertEqual(try parse("-odd").deliveryMode, .queue)
-        for m in ["m", "p", "q", "w", "e"] { XCTAssertEqual(try parse("-oe" + m).errorMode, Character(m)) }
+        for m in ["m", "p", "q", "w", "e"] {
+            XCTAssertEqual(try parse("-oe" + m).errorMode, Character(m))
+            // Accepted and ignored, as Postfix does: -v says so (DESIGN.md "Command line").
+            XCTAssertTrue(try parse("-oe" + m).notes.contains { $0.hasPrefix("-oe\(m) accepted and ignored") })
+        }
         assertUsage(["-odx"], mentions: "-odx")
         assertUsage(["-oez"], mentions: "-oez")
         XCTAssertEqual(try parse("-oQ/var/spool").notes.count, 1)
@@ -105,7 +109,9 @@ final class SendmailOptionsTests: XCTestCase {
         XCTAssertEqual(try parse("-qRexample.com").mode, .runQueue(.init(recipientFilter: "example.com")))
         XCTAssertEqual(try parse("-qSroot").mode, .runQueue(.init(senderFilter: "root")))
         XCTAssertEqual(try parse("-qf").mode, .runQueue(.init()))
-        assertUsage(["-qX"], mentions: "-qX")
+        assertUsage(["-qX"], mentions: "-qX is not supported")  // not "needs a value": -qXabc is no better
+        assertUsage(["-qXabc"], mentions: "-qXabc is not supported")
+        assertUsage(["-qG"], mentions: "-qG is not supported")
         assertUsage(["-qI"], mentions: "-qI")
         assertUsage(["-q!Ifoo"], mentions: "negated")
     }
