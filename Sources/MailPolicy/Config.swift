@@ -168,7 +168,7 @@ public struct SMIMEConfig: Equatable, Sendable {
 
     /// The digests the S/MIME engine signs with (SMIME's `DigestAlgorithm`: `SHA-256` and
     /// `sha256` are one; SHA-1 and MD5 are refused), and the content ciphers it encrypts
-    /// with (`ContentCipher`). ConfigParserTests keeps the lists equal to the engine's.
+    /// with (`ContentCipher`). AlgorithmNamesTests (SendmailKitTests) keeps the lists equal to the engine's.
     public static let digests = (all: ["sha256", "sha384", "sha512"],
                                  normalise: { (name: String) in String(name.lowercased().filter { $0 != "-" }) })
     public static let ciphers = (all: ["aes-256-cbc", "aes-128-cbc", "aes-256-gcm", "aes-128-gcm"],

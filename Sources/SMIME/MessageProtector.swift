@@ -176,7 +176,7 @@ public struct MessageProtector {
         let signedLength = try signing.wait()
         guard signedLength == entityLength else {
             throw SMIMEError(.badMessage, "the message changed while it was protected (\(signedLength) octets signed, "
-                             + "\(entityLength) written)", openSSLErrors: [])
+                             + "\(entityLength) written or worked out ahead)", openSSLErrors: [])
         }
         parts.sign(try signed.derBytes())
     }

@@ -185,7 +185,8 @@ extension SendmailOptions {
         } else {
             let kind = value.first!
             let filter = String(value.dropFirst())
-            guard "IRS!".contains(kind) else {
+            guard "IRS".contains(kind) else {
+                if kind == "!" { throw UsageError("-q\(value): negated queue filters are not supported") }
                 throw UsageError("-q\(value) is not supported (use -q, -qINTERVAL, -qI, -qR or -qS)")
             }
             guard !filter.isEmpty else { throw UsageError("-q\(kind) needs a value, as in -q\(kind)example") }
@@ -193,7 +194,6 @@ extension SendmailOptions {
             case "I": run.idFilter = filter
             case "R": run.recipientFilter = filter
             case "S": run.senderFilter = filter
-            case "!": throw UsageError("-q!\(filter): negated queue filters are not supported")
             default: throw UsageError("-q\(value) is not supported (use -q, -qINTERVAL, -qI, -qR or -qS)")
             }
         }

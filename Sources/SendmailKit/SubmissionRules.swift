@@ -118,37 +118,42 @@ public enum SubmissionRules {
             for field in header.fields where names.contains(where: { field.is($0) }) {
                 let value = field.unfoldedValue
                 let list = parseLenient(value)
+                var sent = Set<String>(), refused = Set<String>()
                 for m in list.mailboxes {
                     if m.localPart.isEmpty || m.localPart.hasPrefix("-") {
                         skipped.append("\(field.name): skipped \"\(m.addrSpec)\": not a deliverable address")
+                        refused.insert(m.addrSpec)
                         continue
                     }
                     add(m)
+                    sent.insert(m.addrSpec)
                 }
-                // Text the parser had to drop names someone the message will not reach: the
-                // caller hears of it whatever -v says (what could be read is still sent, as
-                // sendmail does). Defects that lose nothing stay notes for -v.
-                let losing = list.defects.filter(\.losesText)
-                for d in losing {
-                    skipped.append("\(field.name): skipped \"\(element(of: value, at: d.offset))\": not an address")
+                // What the list names that is not sent to: the caller hears of it whatever -v
+                // says (the rest still goes, as with sendmail). Each element is read on its own
+                // and compared with what the whole list gave: an element that gives no address
+                // (`foo@`, a name alone), or an address the whole list lost around it.
+                for element in listElements(value) {
+                    let alone = parseLenient(Array(element))
+                    let boxes = alone.mailboxes.filter { !$0.localPart.isEmpty }
+                    // (An empty group, `undisclosed-recipients:;`, names no one on purpose.)
+                    if boxes.isEmpty && (!isEmptyGroup(alone) || !alone.defects.isEmpty) {
+                        skipped.append("\(field.name): skipped \"\(shown(element))\": not an address")
+                    }
+                    for b in boxes where !sent.contains(b.addrSpec) && !refused.contains(b.addrSpec) {
+                        skipped.append("\(field.name): skipped \"\(b.addrSpec)\": not read as an address of the list")
+                    }
                 }
-                if list.defects.count > losing.count {
-                    warnings.append("\(field.name): \(list.defects.count - losing.count) syntax problem(s) in the address list")
+                if !list.defects.isEmpty {
+                    warnings.append("\(field.name): \(list.defects.count) syntax problem(s) in the address list")
                 }
             }
         }
         return (out, warnings, skipped)
     }
 
-    /// The list element around `offset` of an address list (between the commas either side),
-    /// trimmed and cut to 60 octets, for a message.
-    static func element(of value: [UInt8], at offset: Int) -> String {
-        let at = min(max(0, offset), value.count)
-        let start = value[..<at].lastIndex(of: 44).map { $0 + 1 } ?? 0
-        let end = value[at...].firstIndex(of: 44) ?? value.count
-        let text = TextLines.trimmed(value[start..<max(start, end)])
-        let shown = String(decoding: text.prefix(60).map { $0 >= 32 && $0 < 127 ? $0 : 63 }, as: UTF8.self)
-        return shown + (text.count > 60 ? "..." : "")
+    /// Header text for a message: printable ASCII (others as `?`), at most 60 octets.
+    static func shown(_ text: ArraySlice<UInt8>) -> String {
+        String(decoding: text.prefix(60).map { $0 >= 32 && $0 < 127 ? $0 : 63 }, as: UTF8.self) + (text.count > 60 ? "..." : "")
     }
 
     /// The header as it is queued: Received on top; Bcc, Resent-Bcc, Return-Path and
@@ -200,18 +205,55 @@ public enum SubmissionRules {
 
     /// An address list where a `;` that ends no group separates addresses, as users write it
     /// (`a@x; b@y`) and Postfix reads it: the rest after the `;` is parsed again.
+    /// The defects of every part are kept (the `;` taken as a separator is not one); the
+    /// offsets of those after a `;` count from the start of their part.
     static func parseLenient(_ value: [UInt8]) -> AddressList {
         var list = AddressParser.parseList(value)
+        var earlier: [AddressDefect] = []
         var rest = value
         for _ in 0..<100 {
             guard let garbage = list.defects.lazy.compactMap({ d -> Int? in
                 if case .trailingGarbage(let at) = d { return at } else { return nil }
             }).first, garbage < rest.count, rest[garbage] == 59 else { break }
+            earlier += list.defects.filter { $0 != .trailingGarbage(at: garbage) }
             rest = Array(rest[(garbage + 1)...])
             let more = AddressParser.parseList(rest)
             list = AddressList(addresses: list.addresses + more.addresses, defects: more.defects)
         }
-        return list
+        return AddressList(addresses: list.addresses, defects: earlier + list.defects)
+    }
+
+    /// The elements of an address list: split at the commas outside quoted strings,
+    /// comments, angle brackets and domain literals (RFC 5322 3.4), trimmed; empty ones left out.
+    static func listElements(_ value: [UInt8]) -> [ArraySlice<UInt8>] {
+        var out: [ArraySlice<UInt8>] = []
+        var start = 0, i = 0
+        var quoted = false, comment = 0, angle = false, literal = false
+        func cut(_ end: Int) {
+            let element = TextLines.trimmed(value[start..<end])
+            if !element.isEmpty { out.append(element) }
+        }
+        while i < value.count {
+            let c = value[i]
+            if (quoted || comment > 0) && c == 92 { i += 2; continue }  // a quoted-pair
+            if quoted { if c == 34 { quoted = false } }
+            else if comment > 0 { if c == 40 { comment += 1 } else if c == 41 { comment -= 1 } }
+            else if literal { if c == 93 { literal = false } }
+            else {
+                switch c {
+                case 34: quoted = true
+                case 40: comment = 1
+                case 91: literal = true
+                case 60: angle = true
+                case 62: angle = false
+                case 44 where !angle: cut(i); start = i + 1
+                default: break
+                }
+            }
+            i += 1
+        }
+        cut(min(i, value.count))
+        return out
     }
 
     /// The most unquoted `@` signs in one comma-separated element of `s`.
@@ -237,20 +279,5 @@ public enum SubmissionRules {
     static func canonicalKey(_ address: String) -> String {
         guard let at = address.lastIndex(of: "@") else { return address }
         return String(address[..<at]) + "@" + address[address.index(after: at)...].lowercased()
-    }
-}
-
-extension AddressDefect {
-    /// Whether the parser dropped text of the list here (a mailbox or an element skipped),
-    /// rather than reading it in some accepted way.
-    var losesText: Bool {
-        switch self {
-        case .unterminatedDomainLiteral, .invalidCharacter, .missingLocalPart, .trailingGarbage, .missingDomain,
-             .missingAddrSpec, .nestedGroup, .unterminatedQuotedString, .unterminatedComment:
-            return true
-        case .unterminatedAngleAddr, .emptyElement, .obsoleteSyntax, .eightBitInAddress, .encodedWordNotDecoded,
-             .unterminatedGroup, .missingDisplayName:
-            return false
-        }
     }
 }

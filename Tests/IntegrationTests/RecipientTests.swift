@@ -28,10 +28,37 @@ final class RecipientTests: SealmailTestCase {
         let none = try sealmail(["-t"], input: "To: foo@\nSubject: s\n\nhi\n")
         XCTAssertEqual(none.status, 64)
         XCTAssertTrue(none.stderrText.contains("To: skipped \"foo@\""), none.stderrText)
-        // Forms that lose nothing are no news: a group, a quoted comma, an obsolete route.
-        let fine = try sealmail(["-t"], input: "To: list:;, \"Smith, J\" <j@x.example>, <@r.example:k@x.example>\nSubject: s\n\nhi\n")
-        XCTAssertEqual(fine.status, 0, fine.stderrText)
-        XCTAssertEqual(fine.stderrText, "")
+        // Forms that lose nothing are no news: a group, quoted and commented commas, an
+        // obsolete route, text after an address that is still sent to.
+        for value in ["list:;, \"Smith, J\" <j@x.example>, <@r.example:k@x.example>",
+                      "\"a,b\" <q@x.example>, (c,d) r@x.example, <s@x.example> (e,f)",
+                      "a@x.example junk", "a@x.example (comment", "g: a@x.example, b@x.example;"] {
+            let fine = try sealmail(["-t"], input: "To: \(value)\nSubject: s\n\nhi\n")
+            XCTAssertEqual(fine.status, 0, fine.stderrText)
+            XCTAssertEqual(fine.stderrText, "", value)
+        }
+    }
+
+    /// A `;` between addresses (read as a comma, as Postfix does) neither hides what is
+    /// skipped before it nor shifts what the message names; an address lost in a malformed
+    /// group is named too.
+    func testSkippedRecipientsAroundSemicolons() throws {
+        let cases: [(value: String, queued: [String], skipped: [String])] = [
+            ("foo@, John Doe, a@x.example; c@x.example", ["a@x.example", "c@x.example"], ["\"foo@\"", "\"John Doe\""]),
+            ("a@x.example; c@x.example, foo@", ["a@x.example", "c@x.example"], ["\"foo@\""]),
+            ("g: h: i@j.example;;, k@x.example", ["k@x.example"], ["i@j.example"]),
+        ]
+        for c in cases {
+            let before = Set(queuedIDs)
+            let r = try sealmail(["-t"], input: "To: \(c.value)\nSubject: s\n\nhi\n")
+            XCTAssertEqual(r.status, 0, r.stderrText)
+            let id = queuedIDs.first { !before.contains($0) }
+            XCTAssertEqual(try id.map { try queued($0).recipients }, c.queued, c.value)
+            let lines = r.stderrText.split(separator: "\n")
+            XCTAssertEqual(lines.count, c.skipped.count, "\(c.value): \(r.stderrText)")
+            for s in c.skipped { XCTAssertTrue(lines.contains { $0.contains("skipped") && $0.contains(s) }, "\(c.value): \(r.stderrText)") }
+            XCTAssertFalse(r.stderrText.contains("a@x.example"), "what is sent is not called skipped: \(r.stderrText)")
+        }
     }
 
     /// When Resent- fields are present, only Resent-To/Cc/Bcc give recipients; Bcc and

@@ -114,6 +114,7 @@ final class SendmailOptionsTests: XCTestCase {
         assertUsage(["-qG"], mentions: "-qG is not supported")
         assertUsage(["-qI"], mentions: "-qI")
         assertUsage(["-q!Ifoo"], mentions: "negated")
+        assertUsage(["-q!"], mentions: "negated")
     }
 
     func testDSNFlags() throws {
