@@ -131,8 +131,9 @@ public enum SubmissionRules {
                 // What the list names that is not sent to: the caller hears of it whatever -v
                 // says (the rest still goes, as with sendmail). Each element is read on its own
                 // and compared with what the whole list gave: an element that gives no address
-                // (`foo@`, a name alone), or an address the whole list lost around it.
-                for element in listElements(value) {
+                // (`foo@`, a name alone), or an address the whole list lost around it. A list
+                // read without a defect lost nothing: the usual case is not parsed twice.
+                for element in list.defects.isEmpty ? [] : listElements(value) {
                     let alone = parseLenient(Array(element))
                     let boxes = alone.mailboxes.filter { !$0.localPart.isEmpty }
                     // (An empty group, `undisclosed-recipients:;`, names no one on purpose.)
