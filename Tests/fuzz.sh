@@ -15,12 +15,12 @@
 #
 # Reproduce a finding: base64 -d > crash <<< '...'; then, with the environment set below,
 #   Tests/Fuzz/.build/release/fuzz-NAME crash
-# Harnesses: header, address, reply, proxy, config, aliases (Tests/Fuzz/README.md).
+# Harnesses: header, address, reply, proxy, config, aliases, recipients (Tests/Fuzz/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 fuzz=$root/Tests/Fuzz
-all=(header address reply proxy config aliases)
+all=(header address reply proxy config aliases recipients)
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=("${all[@]}")
 for name in "${names[@]}"; do

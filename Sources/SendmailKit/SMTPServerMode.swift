@@ -43,7 +43,7 @@ struct SMTPServerMode {
                 reply("250 2.1.0 Ok")
             case "RCPT":
                 guard sender != nil else { reply("503 5.5.1 Error: need MAIL command"); continue }
-                guard let path = Self.path(arg, keyword: "TO:"), !path.isEmpty, !path.hasPrefix("-") else {
+                guard let path = Self.path(arg, keyword: "TO:"), !path.isEmpty, !SubmissionRules.startsWithDash(path) else {
                     reply("501 5.5.4 Syntax: RCPT TO:<address>"); continue
                 }
                 recipients.append(path)

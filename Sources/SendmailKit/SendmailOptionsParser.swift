@@ -25,13 +25,16 @@ extension SendmailOptions {
         while i < args.count {
             let arg = args[i]
             i += 1
-            if optionsEnded || !arg.hasPrefix("-") || arg == "-" {
+            // Bytes, not Characters: "-" and a combining mark are one Character, and such a
+            // word must not pass for a recipient (Sendmail reads every word starting with '-'
+            // as options).
+            if optionsEnded || arg.utf8.first != UInt8(ascii: "-") || arg == "-" {
                 o.recipients.append(arg)
                 continue
             }
             if arg == "--" { optionsEnded = true; continue }
             if arg.hasPrefix("--") { throw UsageError("unknown option \(arg)") }
-            var letters = Substring(arg.dropFirst())
+            var letters = Substring(arg.utf8.dropFirst())
             while let letter = letters.first {
                 letters = letters.dropFirst()
                 if letter == "q" {

@@ -51,7 +51,7 @@ public enum SubmissionRules {
         case .nullPath:
             return ""
         case .mailbox(let m):
-            if m.localPart.hasPrefix("-") {
+            if startsWithDash(m.localPart) {
                 throw SubmissionError(.usage, "-f \(option): a sender address must not start with '-'")
             }
             return context.qualifier.qualify(m)
@@ -91,7 +91,7 @@ public enum SubmissionRules {
             out.append(QueuedRecipient(address: address, original: original, notify: notify))
         }
         for word in argv {
-            if word.hasPrefix("-") {
+            if startsWithDash(word) {
                 throw SubmissionError(.usage, "recipient \(word): an address must not start with '-'")
             }
             if word.utf8.contains(where: { $0 == 10 || $0 == 13 || $0 == 0 }) {
@@ -106,8 +106,11 @@ public enum SubmissionRules {
                 throw SubmissionError(.usage, "recipient \(word): not an address")
             }
             for m in boxes {
-                if m.localPart.hasPrefix("-") {
+                if startsWithDash(m.localPart) {
                     throw SubmissionError(.usage, "recipient \(word): an address must not start with '-'")
+                }
+                if hasControl(m.addrSpec) {
+                    throw SubmissionError(.usage, "recipient \(printable(m.addrSpec)): \(controlInAddress)")
                 }
                 add(m)
             }
@@ -120,8 +123,13 @@ public enum SubmissionRules {
                 let list = parseLenient(value)
                 var sent = Set<String>(), refused = Set<String>()
                 for m in list.mailboxes {
-                    if m.localPart.isEmpty || m.localPart.hasPrefix("-") {
-                        skipped.append("\(field.name): skipped \"\(m.addrSpec)\": not a deliverable address")
+                    if m.localPart.isEmpty || startsWithDash(m.localPart) {
+                        skipped.append("\(field.name): skipped \"\(printable(m.addrSpec))\": not a deliverable address")
+                        refused.insert(m.addrSpec)
+                        continue
+                    }
+                    if hasControl(m.addrSpec) {
+                        skipped.append("\(field.name): skipped \"\(printable(m.addrSpec))\": \(controlInAddress)")
                         refused.insert(m.addrSpec)
                         continue
                     }
@@ -141,7 +149,7 @@ public enum SubmissionRules {
                         skipped.append("\(field.name): skipped \"\(shown(element))\": not an address")
                     }
                     for b in boxes where !sent.contains(b.addrSpec) && !refused.contains(b.addrSpec) {
-                        skipped.append("\(field.name): skipped \"\(b.addrSpec)\": not read as an address of the list")
+                        skipped.append("\(field.name): skipped \"\(printable(b.addrSpec))\": not read as an address of the list")
                     }
                 }
                 if !list.defects.isEmpty {
@@ -150,6 +158,26 @@ public enum SubmissionRules {
             }
         }
         return (out, warnings, skipped)
+    }
+
+    /// Whether an address or word starts with the byte '-' (an option to whatever program may
+    /// see it): compared as bytes, because '-' and a combining mark after it are one Character,
+    /// and `hasPrefix("-")` is then false (found by fuzz-recipients).
+    public static func startsWithDash(_ s: some StringProtocol) -> Bool {
+        s.utf8.first == UInt8(ascii: "-")
+    }
+
+    /// A quoted local part may hold a tab or another control character (RFC 5322's quoted-pair
+    /// and obs-qtext), but SMTP cannot carry it (RFC 5321 4.1.2: qtextSMTP and quoted-pairSMTP
+    /// are printable ASCII): the relay would refuse RCPT TO, so it is refused at submission.
+    static func hasControl(_ address: String) -> Bool {
+        address.utf8.contains { $0 < 32 || $0 == 127 }
+    }
+    static let controlInAddress = "a control character (tab or other) in the address, which SMTP cannot carry"
+
+    /// An address for a message to the caller's terminal: control characters as `?`.
+    static func printable(_ address: String) -> String {
+        hasControl(address) ? String(decoding: address.utf8.map { $0 < 32 || $0 == 127 ? 63 : $0 }, as: UTF8.self) : address
     }
 
     /// Header text for a message: printable ASCII (others as `?`), at most 60 octets.

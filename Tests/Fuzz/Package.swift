@@ -29,5 +29,8 @@ let package = Package(
         harness("fuzz-proxy", [.product(name: "SMTPProtocol", package: "sealmail")]),
         harness("fuzz-config", [.product(name: "MailPolicy", package: "sealmail")]),
         harness("fuzz-aliases", [.product(name: "MailPolicy", package: "sealmail")]),
+        harness("fuzz-recipients", [.product(name: "MailMessage", package: "sealmail"),
+                                    .product(name: "MailQueue", package: "sealmail"),
+                                    .product(name: "SendmailKit", package: "sealmail")]),
     ]
 )

@@ -39,6 +39,38 @@ final class RecipientTests: SealmailTestCase {
         }
     }
 
+    /// A tab (or another control character) in a quoted local part is valid in a header
+    /// (RFC 5322 quoted-pair) but cannot go into RCPT TO (RFC 5321 quoted-pairSMTP is printable
+    /// ASCII): with -t it is skipped and named (the control shown as `?`, never written to the
+    /// caller's terminal); as an argument it is a usage error. Found by fuzz-recipients.
+    func testControlCharacterInAnAddressIsRefusedAtSubmission() throws {
+        let r = try sealmail(["-t"], input: "To: \"a\\\tb\"@x.example, good@x.example\nSubject: s\n\nhi\n")
+        XCTAssertEqual(r.status, 0, r.stderrText)
+        XCTAssertEqual(try onlyQueued().recipients, ["good@x.example"])
+        XCTAssertTrue(r.stderrText.contains("To: skipped \"\"a?b\"@x.example\": a control character"), r.stderrText)
+        XCTAssertFalse(r.stderrText.utf8.contains(9), "a control character reached the terminal: \(r.stderrText)")
+        let arg = try sealmail(["\"a\tb\"@x.example"], input: "Subject: s\n\nhi\n")
+        XCTAssertEqual(arg.status, 64, arg.stderrText)
+        XCTAssertTrue(arg.stderrText.contains("a control character"), arg.stderrText)
+        XCTAssertEqual(queuedIDs.count, 1, "nothing more was queued")
+    }
+
+    /// An address or word starting with '-' is refused however the next character combines:
+    /// '-' followed by a combining mark (U+0613) is one Swift Character, so `hasPrefix("-")`
+    /// let it through. Found by fuzz-recipients; the checks compare bytes now.
+    func testDashFollowedByACombiningMarkIsStillADash() throws {
+        let dash = "-\u{0613}x"
+        let r = try sealmail(["-t"], input: "To: \(dash)@x.example, good@x.example\nSubject: s\n\nhi\n")
+        XCTAssertEqual(r.status, 0, r.stderrText)
+        XCTAssertEqual(try onlyQueued().recipients, ["good@x.example"])
+        XCTAssertTrue(r.stderrText.contains("not a deliverable address"), r.stderrText)
+        for argv in [[dash + "@x.example"], ["-f", dash + "@x.example", "good@x.example"], ["--", dash + "@x.example"]] {
+            let refused = try sealmail(argv, input: "Subject: s\n\nhi\n")
+            XCTAssertEqual(refused.status, 64, "\(argv): \(refused.stderrText)")
+        }
+        XCTAssertEqual(queuedIDs.count, 1, "nothing more was queued")
+    }
+
     /// A `;` between addresses (read as a comma, as Postfix does) neither hides what is
     /// skipped before it nor shifts what the message names; an address lost in a malformed
     /// group is named too.
