@@ -305,8 +305,11 @@ public enum SubmissionRules {
     }
 
     /// Duplicate detection: the domain is case-insensitive, the local part is not (RFC 5321 2.4).
+    /// The `@` is found as a byte: with a combining mark after it, it is not a Character of its own.
     static func canonicalKey(_ address: String) -> String {
-        guard let at = address.lastIndex(of: "@") else { return address }
-        return String(address[..<at]) + "@" + address[address.index(after: at)...].lowercased()
+        let bytes = address.utf8
+        guard let at = bytes.lastIndex(of: UInt8(ascii: "@")) else { return address }
+        return String(decoding: bytes[..<at], as: UTF8.self) + "@"
+            + String(decoding: bytes[bytes.index(after: at)...], as: UTF8.self).lowercased()
     }
 }

@@ -167,6 +167,10 @@ final class RecipientTests: SealmailTestCase {
         let input = "To: a@x.example, a@X.Example\nCc: a@x.example, root\nBcc: a@x.EXAMPLE\nSubject: s\n\nhi\n"
         let q = try submitOK(["-t", "a@x.example", "root@\(Self.domain)"], input)
         XCTAssertEqual(q.recipients, ["a@x.example", "root@\(Self.domain)"])
+        // The '@' is found as a byte: a combining mark after it (one Character with it) does
+        // not make the domain's case count.
+        let marked = try submitOK(["-t"], "To: b@\u{0301}X.example, b@\u{0301}x.example\nSubject: s\n\nhi\n")
+        XCTAssertEqual(marked.recipients.count, 1, "\(marked.recipients)")
     }
 
     /// Unqualified header addresses get the domain; display names, quoted strings with commas
