@@ -20,6 +20,24 @@ public enum Hex {
     /// and `%XX` (RFC 2231 4).
     public static let upperDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
 
+    /// The bytes of a fingerprint written in hex, with or without ':' between bytes
+    /// (`AB:CD:...`, as openssl prints it, or `abcd...`); nil unless it is exactly `count`
+    /// bytes of ASCII hex digits. Read as bytes: a fullwidth digit or a combining mark is no
+    /// hex digit.
+    public static func fingerprint(_ text: String, count: Int = 32) -> [UInt8]? {
+        let digits = text.utf8.filter { $0 != UInt8(ascii: ":") }
+        guard digits.count == 2 * count else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        var i = 0
+        while i < digits.count {
+            guard let high = value(digits[i]), let low = value(digits[i + 1]) else { return nil }
+            out.append(high << 4 | low)
+            i += 2
+        }
+        return out
+    }
+
     /// The value of a hex digit (either case); nil for any other byte.
     public static func value(_ digit: UInt8) -> UInt8? {
         switch digit {

@@ -66,4 +66,40 @@ extension StringProtocol {
     public func trimmingBlanks() -> String {
         String(decoding: TextLines.trimmed(Array(utf8)[...], TextLines.isBlank), as: UTF8.self)
     }
+
+    // Delimiters as bytes. `hasPrefix`, `firstIndex(of:)`, `split(separator:)` and `==` work
+    // on Characters: a delimiter with a combining mark after it (`-\u{0613}`), or a Prepend
+    // character before it (`\u{0600}@`), is one Character that equals no ASCII delimiter, and
+    // Character comparison is by canonical equivalence and Unicode case mapping (the Kelvin
+    // sign lowercases to `k`). Text from files, argv, the environment and the network is
+    // examined through these instead.
+
+    /// Whether the UTF-8 bytes start with those of `prefix`.
+    public func hasBytePrefix(_ prefix: String) -> Bool { utf8.starts(with: prefix.utf8) }
+
+    /// Whether the UTF-8 bytes end with those of `suffix`.
+    public func hasByteSuffix(_ suffix: String) -> Bool { utf8.reversed().starts(with: suffix.utf8.reversed()) }
+
+    /// Whether the UTF-8 bytes start with those of the ASCII `prefix`, ignoring ASCII case.
+    public func hasASCIICaseInsensitivePrefix(_ prefix: String) -> Bool {
+        var mine = utf8.makeIterator()
+        for p in prefix.utf8 {
+            guard let b = mine.next(), TextLines.asciiLowercased(b) == TextLines.asciiLowercased(p) else { return false }
+        }
+        return true
+    }
+
+    /// Whether the UTF-8 bytes contain `byte` (an ASCII delimiter).
+    public func containsByte(_ byte: UInt8) -> Bool { utf8.contains(byte) }
+
+    /// The string with ASCII letters lowercased and every other byte kept: the case rule of
+    /// domains, field names and keywords (Unicode `lowercased()` maps the Kelvin sign to `k`).
+    public func asciiLowercased() -> String {
+        String(decoding: utf8.map(TextLines.asciiLowercased), as: UTF8.self)
+    }
+}
+
+extension TextLines {
+    /// `b` with A-Z made a-z.
+    @inlinable public static func asciiLowercased(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b + 32 : b }
 }

@@ -27,10 +27,12 @@ public struct AliasTable: Sendable {
         // Lines by bytes: a CRLF file is split like an LF one (TextLines).
         for line in TextLines.lines(of: text) {
             n += 1
+            // Bytes throughout (TextLines' extension): `#` or a blank followed by a combining
+            // mark is one Character, and would not start a comment or a continuation.
             let trimmed = line.trimmingBlanks()
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            if trimmed.isEmpty || trimmed.hasBytePrefix("#") { continue }
             let control = hasControlCharacter(line) ? n : nil
-            if line.first == " " || line.first == "\t" {
+            if let first = line.utf8.first, TextLines.isBlank(first) {
                 if logical.isEmpty {
                     table.problems.append(ConfigDiagnostic(line: n, message: "continuation line with no alias before it"))
                 } else {
@@ -48,16 +50,16 @@ public struct AliasTable: Sendable {
                 table.problems.append(ConfigDiagnostic(line: control, message: "control character in \"\(Self.printable(text.prefix(60)))\"; the entry is ignored"))
                 continue
             }
-            guard let colon = text.firstIndex(of: ":") else {
+            guard let colon = text.utf8.firstIndex(of: UInt8(ascii: ":")) else {
                 table.problems.append(ConfigDiagnostic(line: line, message: "no colon: \"\(text.prefix(60))\" is not \"name: targets\""))
                 continue
             }
-            let name = text[..<colon].trimmingBlanks().lowercased()
+            let name = text[..<colon].trimmingBlanks().asciiLowercased()
             guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 32 && $0 != 64 && $0 != 44 && $0 < 127 }) else {
                 table.problems.append(ConfigDiagnostic(line: line, message: "\"\(text[..<colon])\" is not an alias name"))
                 continue
             }
-            let targets = splitTargets(String(text[text.index(after: colon)...]))
+            let targets = splitTargets(String(text[text.utf8.index(after: colon)...]))
             if targets.isEmpty {
                 table.problems.append(ConfigDiagnostic(line: line, message: "alias \(name) has no targets"))
                 continue
@@ -92,27 +94,33 @@ public struct AliasTable: Sendable {
     /// A target that is nothing once unquoted and unescaped (`""`, `\\`): it would name the
     /// local user "" (found by Tests/Fuzz, fuzz-aliases).
     static func isEmptyTarget(_ t: String) -> Bool {
-        let unquoted = t.hasPrefix("\"") && t.hasSuffix("\"") && t.count >= 2 ? t.dropFirst().dropLast() : t[...]
+        let unquoted = Self.unquoted(t)
         return unquoted.isEmpty || unquoted == "\\"
     }
 
-    /// Splits a target list at commas outside quotes.
+    /// `t` without the double quotes around it, if it has them (bytes: a quote next to a
+    /// combining mark is still a quote).
+    static func unquoted(_ t: String) -> String {
+        let b = t.utf8
+        guard b.count >= 2, b.first == 34, b.last == 34 else { return t }
+        return String(decoding: b.dropFirst().dropLast(), as: UTF8.self)
+    }
+
+    /// Splits a target list at commas outside quotes, by bytes: `a@x,\u{0301}b@y` is two
+    /// targets (as Characters the comma and the mark are one, and `b@y` was lost).
     static func splitTargets(_ s: String) -> [String] {
         var out: [String] = []
-        var current = ""
+        var start = 0
         var quoted = false
-        for c in s {
-            if c == "\"" { quoted.toggle(); current.append(c); continue }
-            if c == "," && !quoted {
-                let t = current.trimmingBlanks()
-                if !t.isEmpty { out.append(t) }
-                current = ""
-                continue
-            }
-            current.append(c)
+        let bytes = Array(s.utf8)
+        func cut(_ end: Int) {
+            let t = TextLines.trimmed(bytes[start..<end], TextLines.isBlank)
+            if !t.isEmpty { out.append(String(decoding: t, as: UTF8.self)) }
         }
-        let t = current.trimmingBlanks()
-        if !t.isEmpty { out.append(t) }
+        for (i, b) in bytes.enumerated() {
+            if b == 34 { quoted.toggle() } else if b == 44 && !quoted { cut(i); start = i + 1 }
+        }
+        cut(bytes.count)
         return out
     }
 
@@ -142,7 +150,7 @@ public struct AliasTable: Sendable {
         var e = Expansion()
         var emitted = Set<String>()
         var done = Set<String>()
-        expand(name.lowercased(), chain: [], into: &e, emitted: &emitted, done: &done, files: &files, include: include,
+        expand(name.asciiLowercased(), chain: [], into: &e, emitted: &emitted, done: &done, files: &files, include: include,
                depth: 0)
         return e
     }
@@ -171,22 +179,22 @@ public struct AliasTable: Sendable {
             return
         }
         for target in resolve(targets, files: &files, include: include, error: &e.error) {
-            let unquoted = target.hasPrefix("\"") && target.hasSuffix("\"") && target.count >= 2
-                ? String(target.dropFirst().dropLast()) : target
-            if unquoted.hasPrefix("|") || unquoted.hasPrefix("/") {
+            let unquoted = Self.unquoted(target)
+            if unquoted.hasBytePrefix("|") || unquoted.hasBytePrefix("/") {
                 e.unsupported.append(unquoted)
                 continue
             }
-            if unquoted.contains(Character("@")) {
+            if unquoted.containsByte(UInt8(ascii: "@")) {
                 if emitted.insert("addr:" + unquoted).inserted { e.addresses.append(unquoted) }
                 continue
             }
-            let local = unquoted.hasPrefix("\\") ? String(unquoted.dropFirst()) : unquoted
-            if local.lowercased() == name || unquoted.hasPrefix("\\") {
-                if emitted.insert("local:" + local.lowercased()).inserted { e.localUsers.append(local.lowercased()) }
+            let escaped = unquoted.hasBytePrefix("\\")
+            let local = (escaped ? String(decoding: unquoted.utf8.dropFirst(), as: UTF8.self) : unquoted).asciiLowercased()
+            if local == name || escaped {
+                if emitted.insert("local:" + local).inserted { e.localUsers.append(local) }
                 continue
             }
-            expand(local.lowercased(), chain: chain + [name], into: &e, emitted: &emitted, done: &done, files: &files,
+            expand(local, chain: chain + [name], into: &e, emitted: &emitted, done: &done, files: &files,
                    include: include, depth: depth + 1)
         }
     }
@@ -197,8 +205,8 @@ public struct AliasTable: Sendable {
                          error: inout String?) -> [String] {
         var out: [String] = []
         for t in targets {
-            guard t.lowercased().hasPrefix(":include:") else { out.append(t); continue }
-            let path = String(t.dropFirst(9)).trimmingBlanks()
+            guard t.hasASCIICaseInsensitivePrefix(":include:") else { out.append(t); continue }
+            let path = String(decoding: t.utf8.dropFirst(9), as: UTF8.self).trimmingBlanks()
             let file: IncludeFile
             if let known = files[path] {
                 file = known
@@ -229,7 +237,7 @@ public struct AliasTable: Sendable {
         }
         for (n, line) in TextLines.lines(of: text).enumerated() {
             let l = line.trimmingASCIIWhitespace()
-            if l.isEmpty || l.hasPrefix("#") { continue }
+            if l.isEmpty || l.hasBytePrefix("#") { continue }
             if hasControlCharacter(l) {
                 file.error = "control character on line \(n + 1) of \(t)"
                 return file

@@ -1,3 +1,4 @@
+import MailMessage
 import TOMLKit
 
 extension Reader {
@@ -21,7 +22,7 @@ extension Reader {
         c.hostname = string(t, "hostname", "")
         c.domain = string(t, "domain", "")
         if let q = string(t, "queue_dir", "") {
-            if q.hasPrefix("/") { c.queueDir = q } else { problem("queue_dir", "queue_dir must be an absolute path") }
+            if q.hasBytePrefix("/") { c.queueDir = q } else { problem("queue_dir", "queue_dir must be an absolute path") }
         }
         if let d = enumValue(t, "delivery", "", DeliveryMode.self) { c.delivery = d }
         if let a = string(t, "aliases", "") { c.aliases = a }
@@ -70,6 +71,11 @@ extension Reader {
         if let v = bool(t, "tls_verify", path) { r.tlsVerify = v }
         r.caFile = string(t, "ca_file", path)
         r.tlsFingerprints = strings(t, "tls_fingerprint", path) ?? []
+        // A pin that cannot be read is an error, never dropped: with tls_verify = false (the
+        // usual reason to pin) a dropped pin would accept any certificate.
+        for f in r.tlsFingerprints where Hex.fingerprint(f) == nil {
+            problem(join(path, "tls_fingerprint"), "tls_fingerprint \"\(f)\" is not a SHA-256 fingerprint: 64 hex digits, ':' between bytes allowed (openssl x509 -noout -fingerprint -sha256)")
+        }
         r.clientCertificate = string(t, "client_certificate", path)
         r.clientKey = string(t, "client_key", path)
         r.user = string(t, "user", path)
@@ -127,7 +133,7 @@ extension Reader {
         case .socks5, .socks5h:
             if !(1...255).contains(user.utf8.count) { problem(userPath, "proxy_user must be 1 to 255 octets (RFC 1929)") }
         case .http:
-            if user.isEmpty || user.firstIndex(of: ":") != nil {
+            if user.isEmpty || user.containsByte(UInt8(ascii: ":")) {
                 problem(userPath, "proxy_user must be non-empty and without ':' (HTTP Basic, RFC 7617)")
             }
         }

@@ -1,3 +1,5 @@
+import MailMessage
+
 /// The S/MIME policy (issue 5): who is signed, who is encrypted, and who may use which key
 /// and which sender address. `decide` is pure: certificates are looked up through a closure.
 ///
@@ -108,9 +110,12 @@ public enum Policy {
         patterns += senders["*"] ?? []
         let compiled = patterns.compactMap { try? AddressPattern($0) }
         var out: [PolicyRefusal] = []
-        var checked = Set<String>()
+        var checked = Set<[UInt8]>()
         for (what, address) in [("envelope sender", input.sender), ("From address", input.from ?? "")] where !address.isEmpty {
-            guard checked.insert(address.lowercased()).inserted else { continue }
+            // Keyed as the patterns match, by bytes with ASCII case folded: Unicode lowercasing
+            // or canonical equivalence would take a From that differs from the sender in its
+            // bytes (a Kelvin sign, another normal form) as already checked.
+            guard checked.insert(Array(address.asciiLowercased().utf8)).inserted else { continue }
             if !compiled.contains(where: { $0.matches(address) }) {
                 out.append(PolicyRefusal(kind: .notAuthorised, address: address,
                                          reason: "user \(input.user) may not use this \(what) (senders in the config)"))
@@ -243,36 +248,49 @@ public enum Policy {
     /// Whether `subject` carries the configured `secure_tag` (case-insensitive).
     public static func secureTagged(_ c: SealmailConfig, subject: String?) -> Bool {
         guard let tag = c.smime.secureTag, let subject else { return false }
-        return !tagRanges(Array(tag), in: Array(subject)).isEmpty
+        return !tagRanges(Array(tag.unicodeScalars), in: Array(subject.unicodeScalars)).isEmpty
     }
 
     /// `subject` without any occurrence of `tag` (case-insensitive), the white space where it
     /// was reduced to one space, and none left at either end: `[secure] Offer` and
     /// `Re: [SECURE] Offer` become `Offer` and `Re: Offer`.
     public static func removingTag(_ tag: String, from subject: String) -> String {
-        let s = Array(subject)
-        var out: [Character] = []
+        let s = Array(subject.unicodeScalars)
+        var out: [Unicode.Scalar] = []
         var i = 0
-        for r in tagRanges(Array(tag), in: s) {
+        func blank(_ c: Unicode.Scalar) -> Bool { c == " " || c == "\t" }
+        for r in tagRanges(Array(tag.unicodeScalars), in: s) {
             out += s[i..<r.lowerBound]
-            while let last = out.last, last == " " || last == "\t" { out.removeLast() }
+            while let last = out.last, blank(last) { out.removeLast() }
             i = r.upperBound
-            while i < s.count, s[i] == " " || s[i] == "\t" { i += 1 }
+            while i < s.count, blank(s[i]) { i += 1 }
             if !out.isEmpty && i < s.count { out.append(" ") }
         }
         out += s[i...]
-        return String(out).trimmingBlanks()
+        while let first = out.first, blank(first) { out.removeFirst() }
+        while let last = out.last, blank(last) { out.removeLast() }
+        var text = ""
+        text.unicodeScalars.append(contentsOf: out)
+        return text
     }
 
-    /// The non-overlapping places where `tag` occurs in `text`, compared character by
-    /// character with `lowercased()` (no Foundation in the core).
-    static func tagRanges(_ tag: [Character], in text: [Character]) -> [Range<Int>] {
+    /// The non-overlapping places where `tag` occurs in `text`, compared scalar by scalar with
+    /// each one's lowercase mapping. Scalars, not Characters: a tag with a combining mark after
+    /// it or a Prepend character before it (`[secure]\u{0301}`, `\u{0600}[secure]`) is one
+    /// Character with them, so a Character search missed the tag and the message went
+    /// unencrypted. (Different normal forms of a non-ASCII tag do not match: `config check`
+    /// warns about such a tag.)
+    static func tagRanges(_ tag: [Unicode.Scalar], in text: [Unicode.Scalar]) -> [Range<Int>] {
         guard !tag.isEmpty, text.count >= tag.count else { return [] }
-        let lowTag = tag.map { $0.lowercased() }
+        // Compared as scalars too (String == would apply canonical equivalence again).
+        func lower(_ c: Unicode.Scalar) -> [Unicode.Scalar] {
+            c.isASCII ? [Unicode.Scalar(TextLines.asciiLowercased(UInt8(c.value)))] : Array(c.properties.lowercaseMapping.unicodeScalars)
+        }
+        let lowTag = tag.map(lower)
         var found: [Range<Int>] = []
         var i = 0
         while i + tag.count <= text.count {
-            if (0..<tag.count).allSatisfy({ text[i + $0].lowercased() == lowTag[$0] }) {
+            if (0..<tag.count).allSatisfy({ lower(text[i + $0]) == lowTag[$0] }) {
                 found.append(i..<(i + tag.count))
                 i += tag.count
             } else {
@@ -310,6 +328,9 @@ public enum Policy {
         if let tag = c.smime.secureTag, c.smime.certificates == nil {
             out.append(ConfigDiagnostic(line: nil, message: "warning: [smime] secure_tag = \"\(tag)\" without certificates: every tagged message will be refused"))
         }
+        if let tag = c.smime.secureTag, !tag.utf8.allSatisfy({ $0 < 128 }) {
+            out.append(ConfigDiagnostic(line: nil, message: "warning: [smime] secure_tag = \"\(tag)\" is not plain ASCII: a subject that writes it in another Unicode normal form (e.g. an accent as a combining mark) does not match, and is not encrypted"))
+        }
         var seenTo: [String: EncryptRule] = [:]
         for rule in c.smime.encrypt {
             for p in rule.to {
@@ -324,14 +345,3 @@ public enum Policy {
     }
 }
 
-extension String {
-    /// Without spaces and tabs at either end.
-    func trimmingBlanks() -> String {
-        // By index, not through an Array of Characters: String(ArraySlice<Character>) is an
-        // unspecialised generic, slow enough to show in every start that reads the aliases.
-        var a = startIndex, b = endIndex
-        while a < b, self[a] == " " || self[a] == "\t" { formIndex(after: &a) }
-        while b > a, self[index(before: b)] == " " || self[index(before: b)] == "\t" { formIndex(before: &b) }
-        return String(self[a..<b])
-    }
-}

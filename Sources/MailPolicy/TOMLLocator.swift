@@ -17,10 +17,11 @@ struct TOMLLocator {
             lineNumber += 1
             let line = raw.drop(while: { $0 == " " || $0 == "\t" })
             if inMultilineString {
-                if line.firstRange(of: "\"\"\"") != nil || line.firstRange(of: "'''") != nil { inMultilineString = false }
+                if Self.count(of: "\"\"\"", in: line) + Self.count(of: "'''", in: line) > 0 { inMultilineString = false }
                 continue
             }
-            if line.hasPrefix("[[") {
+            // Bytes: a delimiter next to a combining mark is one Character with it.
+            if line.hasBytePrefix("[[") {
                 let name = Self.tableName(line.dropFirst(2))
                 let index = arrayCounts[name, default: 0]
                 arrayCounts[name] = index + 1
@@ -28,20 +29,20 @@ struct TOMLLocator {
                 // the parent's path; only the last component gets the index.
                 current = "\(name)[\(index)]"
                 lines[current] = lineNumber
-            } else if line.hasPrefix("[") {
+            } else if line.hasBytePrefix("[") {
                 current = Self.tableName(line.dropFirst())
                 lines[current] = lineNumber
-            } else if let eq = line.firstIndex(of: "="), !line.hasPrefix("#") {
+            } else if let eq = line.utf8.firstIndex(of: UInt8(ascii: "=")), !line.hasBytePrefix("#") {
                 var key = line[..<eq].trimmingBlanks()
-                if key.hasPrefix("\""), key.hasSuffix("\""), key.count >= 2 { key = String(key.dropFirst().dropLast()) }
-                guard !key.isEmpty, !key.contains(Character(" ")) else { continue }
+                if key.utf8.count >= 2, key.utf8.first == 34, key.utf8.last == 34 {
+                    key = String(decoding: key.utf8.dropFirst().dropLast(), as: UTF8.self)
+                }
+                guard !key.isEmpty, !key.containsByte(32) else { continue }
                 let path = current.isEmpty ? key : "\(current).\(key)"
                 if lines[path] == nil { lines[path] = lineNumber }
-                let value = line[line.index(after: eq)...]
-                if value.firstRange(of: "\"\"\"") != nil || value.firstRange(of: "'''") != nil {
-                    if (Self.count(of: "\"\"\"", in: value) + Self.count(of: "'''", in: value)) % 2 == 1 {
-                        inMultilineString = true
-                    }
+                let value = line[line.utf8.index(after: eq)...]
+                if (Self.count(of: "\"\"\"", in: value) + Self.count(of: "'''", in: value)) % 2 == 1 {
+                    inMultilineString = true
                 }
             }
         }
@@ -57,15 +58,16 @@ struct TOMLLocator {
         }
     }
 
+    /// Non-overlapping occurrences of `needle`, as bytes.
     private static func count(of needle: String, in hay: Substring) -> Int {
         var n = 0
-        var rest = hay[...]
-        while let r = rest.firstRange(of: needle) { n += 1; rest = rest[r.upperBound...] }
+        var rest = hay.utf8[...]
+        while let r = rest.firstRange(of: needle.utf8) { n += 1; rest = rest[r.upperBound...] }
         return n
     }
 
     private static func tableName(_ s: Substring) -> String {
-        let end = s.firstIndex(of: "]") ?? s.endIndex
+        let end = s.utf8.firstIndex(of: UInt8(ascii: "]")) ?? s.endIndex
         return s[..<end].trimmingBlanks()
     }
 }

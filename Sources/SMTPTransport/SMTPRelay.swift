@@ -1,3 +1,4 @@
+import MailMessage
 import SMTPProtocol
 
 /// Timeouts in seconds; defaults from RFC 5321 4.5.3.2. Each wait for a reply is bounded
@@ -73,20 +74,8 @@ public struct SMTPTLSSettings: Sendable {
     /// Verification against the system store, no pins, no client certificate.
     public init() {}
 
-    /// Parses a fingerprint written as hex, with or without ':' separators.
-    public static func fingerprint(hex: String) -> [UInt8]? {
-        let digits = hex.filter { $0 != ":" }
-        guard digits.count == 64 else { return nil }
-        var out: [UInt8] = []
-        var index = digits.startIndex
-        while index < digits.endIndex {
-            let next = digits.index(index, offsetBy: 2)
-            guard let byte = UInt8(digits[index..<next], radix: 16) else { return nil }
-            out.append(byte)
-            index = next
-        }
-        return out
-    }
+    /// Parses a SHA-256 fingerprint written as hex, with or without ':' separators.
+    public static func fingerprint(hex: String) -> [UInt8]? { Hex.fingerprint(hex) }
 }
 
 /// A relay to send through, as the `[[relay]]` table of the config describes it.

@@ -22,7 +22,9 @@ enum RelayFactory {
         var r = SMTPRelay(host: c.host, port: UInt16(c.port), tls: tls, heloName: heloName)
         r.tlsSettings.verifyCertificate = c.tlsVerify
         r.tlsSettings.caFile = c.caFile
-        r.tlsSettings.pinnedSHA256 = c.tlsFingerprints.compactMap(SMTPTLSSettings.fingerprint(hex:))
+        // The config reader refuses a pin it cannot read; a config built otherwise still
+        // fails closed: an unreadable pin becomes one no certificate matches.
+        r.tlsSettings.pinnedSHA256 = c.tlsFingerprints.map { SMTPTLSSettings.fingerprint(hex: $0) ?? [] }
         r.tlsSettings.clientCertificateFile = c.clientCertificate
         r.tlsSettings.clientKeyFile = c.clientKey
         r.user = c.user

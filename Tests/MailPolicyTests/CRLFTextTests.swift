@@ -36,7 +36,8 @@ final class CRLFTextTests: XCTestCase {
         XCTAssertEqual("\tvm \n".trimmingBlanks(), "vm \n", "blanks only")
         XCTAssertEqual(" \t ".trimmingBlanks(), "")
         XCTAssertEqual("a b".trimmingBlanks(), "a b")
-        // By Characters: a blank with a combining mark is not a blank.
-        XCTAssertEqual(" \u{301}x \u{301}".trimmingBlanks(), " \u{301}x \u{301}")
+        // By bytes, as every delimiter (MailPolicy had a Character-based trimmingBlanks that
+        // shadowed this one for Strings): the space goes, the mark after it stays.
+        XCTAssertEqual(" \u{301}x \u{301}".trimmingBlanks(), "\u{301}x \u{301}")
     }
 }
