@@ -6,6 +6,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import MailMessage
 
 /// A folder of certificates (PEM; `.der`/`.cer` DER too) and CRLs (PEM `.crl` or CRL blocks in
 /// any PEM file): the recipients' certificates, found by e-mail address (RFC 8550 3).
@@ -56,18 +57,22 @@ public final class CertificateStore {
     }
 
     /// Whether `certificate` names `address`: local part exact, domain case-insensitive
-    /// (RFC 8550 3; RFC 5321 2.4).
+    /// (RFC 8550 3; RFC 5321 2.4). Compared as bytes with the domain's ASCII case folded:
+    /// String comparison would take canonically equivalent local parts, or a domain with a
+    /// Kelvin sign (it lowercases to `k`), as the certificate's address.
     public static func matches(_ certificate: Certificate, address: String) -> Bool {
         guard let want = split(address) else { return false }
         return certificate.emailAddresses.contains { candidate in
             guard let have = split(candidate) else { return false }
-            return have.local == want.local && have.domain.lowercased() == want.domain.lowercased()
+            return have.local == want.local && have.domain == want.domain
         }
     }
 
-    private static func split(_ address: String) -> (local: String, domain: String)? {
-        guard let at = address.lastIndex(of: "@") else { return nil }
-        return (String(address[..<at]), String(address[address.index(after: at)...]))
+    /// Local part and ASCII-lowercased domain, as bytes, split at the last byte '@'.
+    private static func split(_ address: String) -> (local: [UInt8], domain: [UInt8])? {
+        let bytes = Array(address.utf8)
+        guard let at = bytes.lastIndex(of: UInt8(ascii: "@")) else { return nil }
+        return (Array(bytes[..<at]), bytes[(at + 1)...].map(TextLines.asciiLowercased))
     }
 
     /// The end-entity certificates naming `address`.

@@ -29,11 +29,22 @@ struct LegacyDisplay {
     func element(html: Bool, decoded: Bool) -> [UInt8] {
         let lines = fields.map { "\($0.name): \(decoded ? $0.text : $0.raw)" }
         guard html else { return Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8) }
-        let escaped = lines.map { line in
-            line.map { c -> String in c == "&" ? "&amp;" : c == "<" ? "&lt;" : c == ">" ? "&gt;" : String(c) }.joined()
+        // Escaped byte by byte: `\u{0600}<` or `>\u{0301}` is one Character, which equals
+        // neither "<" nor ">", so a Character-wise escape let a tag from the Subject into the
+        // HTML that recipients see.
+        var out = Array("<div class=\"header-protection-legacy-display\"><pre>".utf8)
+        for (i, line) in lines.enumerated() {
+            if i > 0 { out += [13, 10] }
+            for b in line.utf8 {
+                switch b {
+                case UInt8(ascii: "&"): out += Array("&amp;".utf8)
+                case UInt8(ascii: "<"): out += Array("&lt;".utf8)
+                case UInt8(ascii: ">"): out += Array("&gt;".utf8)
+                default: out.append(b)
+                }
+            }
         }
-        return Array(("<div class=\"header-protection-legacy-display\"><pre>" + escaped.joined(separator: "\r\n")
-                      + "</pre></div>\r\n").utf8)
+        return out + Array("</pre></div>\r\n".utf8)
     }
 
     /// A main body part's leaf (one segment, as `CanonicalPlanner.leaf` plans it) with the

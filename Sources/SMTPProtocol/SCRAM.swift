@@ -25,14 +25,17 @@ struct SCRAMClient {
 
     /// client-first-message (RFC 5802 7): `n,,n=<saslname>,r=<nonce>`.
     mutating func clientFirst() -> [UInt8] {
-        var name = ""
-        for ch in username {
-            switch ch {
-            case "=": name += "=3D"
-            case ",": name += "=2C"
-            default: name.append(ch)
+        // RFC 5802 5.1 saslname, escaped byte by byte ("=" or "," with a combining mark after
+        // it is one Character, and was not escaped).
+        var bytes: [UInt8] = []
+        for b in username.utf8 {
+            switch b {
+            case UInt8(ascii: "="): bytes += Array("=3D".utf8)
+            case UInt8(ascii: ","): bytes += Array("=2C".utf8)
+            default: bytes.append(b)
             }
         }
+        let name = String(decoding: bytes, as: UTF8.self)
         clientFirstBare = Array("n=\(name),r=\(clientNonce)".utf8)
         return Array("n,,".utf8) + clientFirstBare
     }

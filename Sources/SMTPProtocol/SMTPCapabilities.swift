@@ -13,12 +13,15 @@ public struct SMTPCapabilities: Hashable, Sendable {
     public init(ehloReply reply: SMTPReply) {
         isExtended = true
         for line in reply.lines.dropFirst() {
-            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            guard var keyword = parts.first?.uppercased() else { continue }
-            var params = Array(parts.dropFirst())
+            // Words split at space and tab bytes, keywords' ASCII case folded (as Characters,
+            // a blank with a combining mark after it is no blank).
+            let parts = line.utf8.split(whereSeparator: { $0 == 32 || $0 == 9 }).map { Array($0) }
+            guard let first = parts.first else { continue }
+            var keyword = String(decoding: first.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }, as: UTF8.self)
+            var params = parts.dropFirst().map { String(decoding: $0, as: UTF8.self) }
             // The obsolete "AUTH=LOGIN PLAIN" form (pre-RFC 4954 servers).
-            if keyword.hasPrefix("AUTH=") {
-                params.insert(String(keyword.dropFirst(5)), at: 0)
+            if keyword.utf8.starts(with: "AUTH=".utf8) {
+                params.insert(String(decoding: keyword.utf8.dropFirst(5), as: UTF8.self), at: 0)
                 keyword = "AUTH"
             }
             keywords[keyword, default: []].append(contentsOf: params)

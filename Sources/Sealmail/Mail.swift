@@ -196,7 +196,9 @@ public struct MailAttachment: Sendable {
     }
 
     static func lastComponent(_ path: String) -> String {
-        String(path.split(separator: "/").last ?? Substring(path))
+        // Split at the byte '/': a name starting with a combining mark joined the '/' before
+        // it, and the folder's name went into the attachment's name.
+        String(decoding: path.utf8.split(separator: UInt8(ascii: "/")).last ?? path.utf8[...], as: UTF8.self)
     }
 
     /// A Content-ID unique to this message: the part's index and random bits, and the name's

@@ -63,10 +63,12 @@ struct ComposedMail: Sendable {
         guard problems.isEmpty else { throw MailError(.invalidAddress, problems.joined(separator: "\n")) }
         guard !(to + cc + bcc).isEmpty else { throw MailError(.noRecipients, "no recipients: To, Cc and Bcc are empty") }
 
-        var seen = Set<String>()
-        func key(_ a: String) -> String {
-            guard let at = a.utf8.lastIndex(of: 64) else { return a }
-            return String(a[..<at]) + "@" + a[a.utf8.index(after: at)...].lowercased()
+        // Duplicates by bytes (the domain's case aside): a Set of Strings would take
+        // canonically equivalent addresses as one and drop the second recipient.
+        var seen = Set<[UInt8]>()
+        func key(_ a: String) -> [UInt8] {
+            guard let at = a.utf8.lastIndex(of: 64) else { return Array(a.utf8) }
+            return Array((String(a[..<at]) + "@" + a[a.utf8.index(after: at)...].lowercased()).utf8)
         }
         visible = (to + cc).map(\.addrSpec).filter { seen.insert(key($0)).inserted }
         hidden = bcc.map(\.addrSpec).filter { seen.insert(key($0)).inserted }

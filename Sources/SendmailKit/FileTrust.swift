@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import MailMessage
 import MailPolicy
 
 /// Whether sealmail may trust a file it reads or runs: the config, the relay and proxy
@@ -79,8 +80,11 @@ public struct FileTrust: Sendable, Equatable {
             throw problem("\(it) is readable by others (mode \(Self.octal(mode)))", fix: "chmod o-rwx")
         }
         var folders = Self.folders(above: real)
-        if use == .program, path.hasPrefix("/") {
-            folders += Self.folders(above: path).filter { !folders.contains($0) }
+        if use == .program, path.hasBytePrefix("/") {
+            // Compared as bytes: String == takes canonically equivalent names (a precomposed
+            // and a decomposed é) as one folder, and the second went unchecked.
+            let known = Set(folders.map { Array($0.utf8) })
+            folders += Self.folders(above: path).filter { !known.contains(Array($0.utf8)) }
         }
         for folder in folders {
             if let reason = folderProblem(folder) { throw problem(reason) }
@@ -124,13 +128,14 @@ public struct FileTrust: Sendable, Equatable {
             return problem("the command must begin with a program (an absolute path, or a name found in PATH)")
         }
         let program: String
-        if word.hasPrefix("/") {
+        if word.hasBytePrefix("/") {
             program = word
         } else if word.utf8.contains(UInt8(ascii: "/")) {
             return problem("a relative program path depends on the caller's working folder: give an absolute path")
         } else {
             let path = searchPath ?? getenv("PATH").map { String(cString: $0) } ?? Self.shellDefaultPath
-            let dirs = path.split(separator: ":", omittingEmptySubsequences: true).filter { $0.hasPrefix("/") }
+            let dirs = path.utf8.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: true)
+                .filter { $0.first == UInt8(ascii: "/") }.map { String(decoding: $0, as: UTF8.self) }
             guard let found = dirs.map({ "\($0)/\(word)" }).first(where: Self.isExecutableFile) else {
                 return problem("not found in PATH (\(path))")
             }
@@ -190,14 +195,18 @@ public struct FileTrust: Sendable, Equatable {
         return String(cString: r)
     }
 
-    /// The folders above an absolute path, nearest first, up to "/".
+    /// The folders above an absolute path, nearest first, up to "/". Split at the byte '/':
+    /// a name that starts with a combining mark (`/srv/shared/\u{0301}keys`) or a folder name
+    /// that ends in a Prepend character made the '/' part of another Character, and the
+    /// folder before it went unchecked.
     static func folders(above path: String) -> [String] {
+        let bytes = Array(path.utf8)
         var out: [String] = []
-        var p = Substring(path)
-        while let slash = p.lastIndex(of: "/") {
-            p = p[..<slash]
-            out.append(p.isEmpty ? "/" : String(p))
-            if p.isEmpty { break }
+        var end = bytes.count
+        while let slash = bytes[..<end].lastIndex(of: UInt8(ascii: "/")) {
+            end = slash
+            out.append(end == 0 ? "/" : String(decoding: bytes[..<end], as: UTF8.self))
+            if end == 0 { break }
         }
         return out
     }

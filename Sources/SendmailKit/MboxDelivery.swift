@@ -26,7 +26,7 @@ enum MboxDelivery {
                         spoolDir: String, hostname: String) -> Outcome {
         // A name that is a file name in the spool, nothing else (a queue file is written by
         // the queue's group, not only by this program: its recipient is not trusted).
-        guard !user.isEmpty, !user.hasPrefix("."), !user.utf8.contains(47), !user.utf8.contains(0) else {
+        guard !user.isEmpty, user.utf8.first != UInt8(ascii: "."), !user.utf8.contains(47), !user.utf8.contains(0) else {
             return .failed(dsn: "5.1.3", reason: "\(user): not a local mailbox name")
         }
         guard let pw = getpwnam(user) else { return .failed(dsn: "5.1.1", reason: "unknown local user \(user)") }

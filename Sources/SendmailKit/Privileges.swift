@@ -25,9 +25,10 @@ enum Privileges {
         var p = environ
         while let entry = p.pointee {
             let s = String(cString: entry)
-            if let eq = s.firstIndex(of: "=") {
+            // The '=' as a byte: with a combining mark after it, it is no Character of its own.
+            if let eq = s.utf8.firstIndex(of: UInt8(ascii: "=")) {
                 let name = String(s[..<eq])
-                if kept.contains(name) { keep.append((name, String(s[s.index(after: eq)...]))) }
+                if kept.contains(name) { keep.append((name, String(s[s.utf8.index(after: eq)...]))) }
             }
             p += 1
         }

@@ -92,11 +92,14 @@ public final class QueueRunner: @unchecked Sendable {
         return try manager.run()
     }
 
+    /// `-qI`, `-qS`, `-qR`: substrings, as bytes (ASCII case folded for addresses), so a
+    /// combining mark after the text does not hide it.
     static func matches(_ env: QueuedEnvelope, _ state: DeliveryState, _ f: SendmailOptions.QueueRun) -> Bool {
-        if let s = f.idFilter, env.id.firstRange(of: s) == nil { return false }
-        if let s = f.senderFilter?.lowercased(), env.sender.lowercased().firstRange(of: s) == nil { return false }
-        if let s = f.recipientFilter?.lowercased(),
-           !state.pending(of: env).contains(where: { env.recipients[$0].address.lowercased().firstRange(of: s) != nil }) { return false }
+        func has(_ text: String, _ part: String) -> Bool { text.utf8.firstRange(of: part.utf8) != nil }
+        if let s = f.idFilter, !has(env.id, s) { return false }
+        if let s = f.senderFilter?.asciiLowercased(), !has(env.sender.asciiLowercased(), s) { return false }
+        if let s = f.recipientFilter?.asciiLowercased(),
+           !state.pending(of: env).contains(where: { has(env.recipients[$0].address.asciiLowercased(), s) }) { return false }
         return true
     }
 }

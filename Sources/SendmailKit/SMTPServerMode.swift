@@ -28,9 +28,13 @@ struct SMTPServerMode {
                 reply("500 5.5.2 Error: line too long")
                 continue
             }
-            let line = String(decoding: raw, as: UTF8.self)
-            let verb = line.split(separator: " ", maxSplits: 1).first.map { $0.uppercased() } ?? ""
-            let arg = line.count > verb.count ? String(line.dropFirst(verb.count + 1)) : ""
+            // The verb and its argument split at the first space byte, the verb's ASCII case
+            // folded (Characters and Unicode case mapping would merge a space with a combining
+            // mark after it, and take `maıl` for MAIL).
+            let bytes = Array(raw)
+            let space = bytes.firstIndex(of: 32) ?? bytes.count
+            let verb = String(decoding: bytes[..<space].map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }, as: UTF8.self)
+            let arg = space < bytes.count ? String(decoding: bytes[(space + 1)...], as: UTF8.self) : ""
             switch verb {
             case "EHLO":
                 reply("250-\(rt.hostname)\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 SIZE")
@@ -138,11 +142,12 @@ struct SMTPServerMode {
     }
 
     /// `FROM:<a@b> PARAMS` -> `a@b` ("" for `<>`).
+    /// The path of `FROM:<path>` / `TO:<path>`, read as bytes: up to the first '>' byte.
     static func path(_ arg: String, keyword: String) -> String? {
-        guard arg.uppercased().hasPrefix(keyword) else { return nil }
-        let rest = arg.dropFirst(keyword.count).trimmingBlanks()
-        guard rest.hasPrefix("<"), let close = rest.firstIndex(of: ">") else { return nil }
-        return String(rest[rest.index(after: rest.startIndex)..<close])
+        guard arg.hasASCIICaseInsensitivePrefix(keyword) else { return nil }
+        let rest = TextLines.trimmed(Array(arg.utf8).dropFirst(keyword.utf8.count), TextLines.isBlank)
+        guard rest.first == UInt8(ascii: "<"), let close = rest.firstIndex(of: UInt8(ascii: ">")) else { return nil }
+        return String(decoding: rest[(rest.startIndex + 1)..<close], as: UTF8.self)
     }
 }
 

@@ -9,7 +9,7 @@ import MailQueue
 public enum SendmailCommand {
     /// Runs one invocation and returns its exit status (sysexits.h).
     public static func main(_ argv: [String]) -> Int32 {
-        let program = argv.first.map { String($0.split(separator: "/").last ?? "sendmail") } ?? "sendmail"
+        let program = argv.first.flatMap { $0.utf8.split(separator: UInt8(ascii: "/")).last.map { String(decoding: $0, as: UTF8.self) } } ?? "sendmail"
         umask(0o007)  // queue files are shared with the sealmail group, never with others
         Privileges.sanitise()
         let options: SendmailOptions

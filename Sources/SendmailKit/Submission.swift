@@ -165,8 +165,10 @@ public enum Submission {
             if n > 0 {
                 e.id = QueueID.make(microseconds: rt.clock().microseconds, random: rt.random())
             }
-            let wanted = Set(copy.recipients)
-            e.recipients = envelope.recipients.filter { wanted.contains($0.address) }
+            // By bytes, as the recipients were told apart (SubmissionRules.recipients): a Set
+            // of Strings would put a canonically equivalent twin into this copy too.
+            let wanted = Set(copy.recipients.map { Array($0.utf8) })
+            e.recipients = envelope.recipients.filter { wanted.contains(Array($0.address.utf8)) }
             SignalCleanup.track(QueueWriter.temporaryPath(of: e.id, in: rt.spool))
             let writer = try QueueWriter(spool: rt.spool, envelope: e)
             writers.append(writer)
@@ -242,16 +244,16 @@ public enum Submission {
     static func policyInput(_ header: HeaderBlock, sender: String, recipients: [QueuedRecipient], runtime rt: Runtime) -> PolicyInput {
         let resent = header.containsPrefix("Resent-")
         let visibleFields = resent ? ["Resent-To", "Resent-Cc"] : ["To", "Cc"]
-        var visible = Set<String>()
+        var visible = Set<[UInt8]>()
         for f in header.fields where visibleFields.contains(where: { f.is($0) }) {
             for m in AddressParser.parseList(f.unfoldedValue).mailboxes {
-                visible.insert(SubmissionRules.canonicalKey(rt.qualifier.qualify(m)))
+                visible.insert(Array(SubmissionRules.canonicalKey(rt.qualifier.qualify(m)).utf8))
             }
         }
         let fromField = header.first(resent ? "Resent-From" : "From")
         let from = fromField.flatMap { AddressParser.parseList($0.unfoldedValue).mailboxes.first }.map(rt.qualifier.qualify)
         return PolicyInput(from: from, sender: sender,
-                           recipients: recipients.map { PolicyRecipient($0.address, hidden: !visible.contains(SubmissionRules.canonicalKey($0.address))) },
+                           recipients: recipients.map { PolicyRecipient($0.address, hidden: !visible.contains(Array(SubmissionRules.canonicalKey($0.address).utf8))) },
                            user: rt.identity.user, groups: PolicyApplication.groups(of: rt.identity.user),
                            subject: SubjectTag.subject(of: header))
     }

@@ -70,13 +70,15 @@ public enum SubmissionRules {
                                   qualifier: AddressQualifier, resolve: ((Mailbox) -> [QueuedRecipient])? = nil)
         throws -> (recipients: [QueuedRecipient], warnings: [String], skipped: [String]) {
         var out: [QueuedRecipient] = []
-        var seen = Set<String>()
+        // Keys as bytes: a Set of Strings takes canonically equivalent addresses (`caf\u{e9}@x`,
+        // `cafe\u{301}@x`) as one, and the second recipient was dropped.
+        var seen = Set<[UInt8]>()
         var warnings: [String] = []
         var skipped: [String] = []
         func add(_ m: Mailbox) {
             if let resolve {
                 for var r in resolve(m) {
-                    let key = (r.local ? "local:" : "") + canonicalKey(r.address)
+                    let key = Array(((r.local ? "local:" : "") + canonicalKey(r.address)).utf8)
                     guard seen.insert(key).inserted else { continue }
                     r.notify = notify
                     out.append(r)
@@ -84,9 +86,7 @@ public enum SubmissionRules {
                 return
             }
             let address = qualifier.qualify(m)
-            let key = canonicalKey(address)
-            guard !seen.contains(key) else { return }
-            seen.insert(key)
+            guard seen.insert(Array(canonicalKey(address).utf8)).inserted else { return }
             let original = address == m.addrSpec ? nil : m.addrSpec
             out.append(QueuedRecipient(address: address, original: original, notify: notify))
         }
@@ -97,7 +97,7 @@ public enum SubmissionRules {
             if word.utf8.contains(where: { $0 == 10 || $0 == 13 || $0 == 0 }) {
                 throw SubmissionError(.usage, "recipient address contains a line break or NUL")
             }
-            if unquotedAtSigns(word) > 1 && !word.contains(Character("<")) {
+            if unquotedAtSigns(word) > 1 && !word.containsByte(UInt8(ascii: "<")) {
                 throw SubmissionError(.usage, "recipient \(word): more than one @ (quote the local part: \"a@b\"@example.net)")
             }
             let list = AddressParser.parseList(word)

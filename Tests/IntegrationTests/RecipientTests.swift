@@ -171,6 +171,11 @@ final class RecipientTests: SealmailTestCase {
         // not make the domain's case count.
         let marked = try submitOK(["-t"], "To: b@\u{0301}X.example, b@\u{0301}x.example\nSubject: s\n\nhi\n")
         XCTAssertEqual(marked.recipients.count, 1, "\(marked.recipients)")
+        // Addresses that differ in their bytes are two recipients, even when Swift's String
+        // comparison takes them as equal (canonical equivalence: a precomposed and a
+        // decomposed é); the second was dropped.
+        let twins = try submitOK(["-t"], "To: caf\u{e9}@x.example, cafe\u{301}@x.example\nSubject: s\n\nhi\n")
+        XCTAssertEqual(twins.recipients.count, 2, "\(twins.recipients)")
     }
 
     /// Unqualified header addresses get the domain; display names, quoted strings with commas

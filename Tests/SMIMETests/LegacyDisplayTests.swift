@@ -91,6 +91,19 @@ final class LegacyDisplayTests: XCTestCase {
 
     /// multipart/mixed of multipart/alternative (text, html) and a text attachment: both
     /// alternatives get the element (the html one as a div, escaped), the attachment not.
+    /// The HTML element escapes every '<', '>' and '&' byte of the Subject, whatever combines
+    /// with it: `\u{0600}<` and `>\u{0301}` are single Characters that equal neither, and a
+    /// Character-wise escape let `<img ... onerror=...>` into the HTML part (review, 2026-12-06).
+    func testTheHTMLElementEscapesEveryByte() throws {
+        let subject = "Ticket \u{0600}<img src=https://evil.example/x onerror=alert(1)\u{0600}> &\u{0301} <b>\u{0301}"
+        let display = try XCTUnwrap(LegacyDisplay([.init(name: "Subject", text: subject, raw: subject)]))
+        let html = String(decoding: display.element(html: true, decoded: true), as: UTF8.self)
+        // Only the div's and the pre's own brackets are left.
+        XCTAssertEqual(html.utf8.filter { $0 == UInt8(ascii: "<") }.count, 4, html)
+        XCTAssertEqual(html.utf8.filter { $0 == UInt8(ascii: ">") }.count, 4, html)
+        XCTAssertTrue(html.contains("Ticket \u{0600}&lt;img src=https://evil.example/x onerror=alert(1)\u{0600}&gt; &amp;\u{0301} &lt;b&gt;\u{0301}"), html)
+    }
+
     func testOnlyMainBodyPartsGetIt() throws {
         let dir = TempDir()
         let message = InteropTests.headers.replacingOccurrences(of: "quarterly figures", with: "a <b> & c")

@@ -93,6 +93,25 @@ final class FileTrustTests: XCTestCase {
         XCTAssertTrue(problem(trust.resolve(path, what: "config", use: .file)).contains("mode 0770"))
     }
 
+    /// The open folder is found however the names around its '/' combine: a name starting
+    /// with a combining mark, or a folder name ending in a Prepend character, made the '/'
+    /// part of another Character, and the folder was skipped (the review of 2026-12-06).
+    func testTheFoldersAboveAreSplitAtEverySlash() throws {
+        XCTAssertEqual(FileTrust.folders(above: "/srv/shared/\u{0301}keys/relay.pw"),
+                       ["/srv/shared/\u{0301}keys", "/srv/shared", "/srv", "/"])
+        XCTAssertEqual(FileTrust.folders(above: "/srv/shared\u{0600}/getpw"), ["/srv/shared\u{0600}", "/srv", "/"])
+        let open = dir + "/open"
+        XCTAssertEqual(mkdir(open, 0o700), 0)
+        XCTAssertEqual(chmod(open, 0o777), 0)
+        let keys = open + "/\u{0301}keys"
+        XCTAssertEqual(mkdir(keys, 0o700), 0)
+        let path = keys + "/relay.pw"
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("pw\n".utf8)))
+        chmod(path, 0o600)
+        let text = problem(trust.resolve(path, what: "password_file", use: .secret))
+        XCTAssertTrue(text.contains("the folder \(open) above it is writable by group or others"), text)
+    }
+
     func testAFolderAboveOwnedByAnotherUserIsRefused() throws {
         try requireRoot()
         let sub = dir + "/theirs"
