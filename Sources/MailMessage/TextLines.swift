@@ -77,9 +77,6 @@ extension StringProtocol {
     /// Whether the UTF-8 bytes start with those of `prefix`.
     @inlinable public func hasBytePrefix(_ prefix: String) -> Bool { utf8.starts(with: prefix.utf8) }
 
-    /// Whether the UTF-8 bytes end with those of `suffix`.
-    @inlinable public func hasByteSuffix(_ suffix: String) -> Bool { utf8.reversed().starts(with: suffix.utf8.reversed()) }
-
     /// Whether the UTF-8 bytes start with those of the ASCII `prefix`, ignoring ASCII case.
     public func hasASCIICaseInsensitivePrefix(_ prefix: String) -> Bool {
         var mine = utf8.makeIterator()

@@ -148,16 +148,20 @@ public enum Policy {
         // whatever its rule says (a rule that matches still gives its cipher).
         let tagged = secureTagged(c, subject: input.subject)
         let why = tagged ? "encryption required by the \(c.smime.secureTag ?? "") tag in the Subject" : "encryption required"
-        var encryptedCert: [String: String] = [:]
-        var cipherFor: [String: String?] = [:]
-        var protectHeaders: [String: Protected] = [:]
+        // Keyed by the address's bytes, as the recipients were told apart: String keys would
+        // take canonically equivalent addresses (a Kelvin sign and a K) as one recipient, and
+        // give one the other's certificate.
+        func key(_ address: String) -> [UInt8] { Array(address.utf8) }
+        var encryptedCert: [[UInt8]: String] = [:]
+        var cipherFor: [[UInt8]: String?] = [:]
+        var protectHeaders: [[UInt8]: Protected] = [:]
         var transportFor: [String: EncryptRule.KeyTransport] = [:]
         for r in input.recipients {
             let rule = c.smime.encrypt.first(where: { rule in
                 rule.to.contains { (try? AddressPattern($0))?.matches(r.address) ?? false }
             })
             let headers = rule?.headerProtection ?? c.smime.headerProtection
-            protectHeaders[r.address] = Protected(headers: headers,
+            protectHeaders[key(r.address)] = Protected(headers: headers,
                                                   legacyDisplay: headers && (rule?.legacyDisplay ?? c.smime.legacyDisplay))
             let mode = tagged ? .required : (rule?.mode ?? .never)
             switch mode {
@@ -166,8 +170,8 @@ public enum Policy {
             case .opportunistic, .required:
                 switch lookup(r.address) {
                 case .usable(let id, _):
-                    encryptedCert[r.address] = id
-                    cipherFor[r.address] = rule?.cipher
+                    encryptedCert[key(r.address)] = id
+                    cipherFor[key(r.address)] = rule?.cipher
                     transportFor[id] = rule?.keyTransport ?? c.smime.keyTransport
                 case .unusable(let reasons):
                     if mode == .required {
@@ -190,9 +194,9 @@ public enum Policy {
         let smime = signRule != nil || !encryptedCert.isEmpty
         var copies: [PlannedCopy] = []
         let visible = input.recipients.filter { !$0.hidden || !smime }
-        let plain = visible.filter { encryptedCert[$0.address] == nil }
-        let encrypted = visible.filter { encryptedCert[$0.address] != nil }
-        func protects(_ r: PolicyRecipient) -> Protected { protectHeaders[r.address] ?? Protected(headers: false, legacyDisplay: false) }
+        let plain = visible.filter { encryptedCert[key($0.address)] == nil }
+        let encrypted = visible.filter { encryptedCert[key($0.address)] != nil }
+        func protects(_ r: PolicyRecipient) -> Protected { protectHeaders[key(r.address)] ?? Protected(headers: false, legacyDisplay: false) }
         // Signed only, the legacy display does not apply (nothing is hidden): only header
         // protection splits the plain recipients.
         for group in split(plain, by: { signRule == nil ? false : protects($0).headers }) {
@@ -203,9 +207,9 @@ public enum Policy {
             Dictionary(certs.map { ($0, transportFor[$0] ?? c.smime.keyTransport) }, uniquingKeysWith: { a, _ in a })
         }
         for group in split(encrypted, by: protects) {
-            let certs = group.members.map { encryptedCert[$0.address]! }
+            let certs = group.members.map { encryptedCert[key($0.address)]! }
             var copy = PlannedCopy(recipients: group.members.map(\.address), signRule: signRule, encryptTo: certs,
-                                   cipher: group.members.compactMap { cipherFor[$0.address] ?? nil }.first,
+                                   cipher: group.members.compactMap { cipherFor[key($0.address)] ?? nil }.first,
                                    headerProtection: group.key.headers)
             copy.legacyDisplay = group.key.headers && group.key.legacyDisplay
             copy.keyTransport = transports(certs)
@@ -213,9 +217,9 @@ public enum Policy {
         }
         if smime {
             for r in input.recipients where r.hidden {
-                let cert = encryptedCert[r.address]
+                let cert = encryptedCert[key(r.address)]
                 var copy = PlannedCopy(recipients: [r.address], signRule: signRule,
-                                       encryptTo: cert.map { [$0] } ?? [], cipher: cipherFor[r.address] ?? nil,
+                                       encryptTo: cert.map { [$0] } ?? [], cipher: cipherFor[key(r.address)] ?? nil,
                                        headerProtection: (signRule != nil || cert != nil) && protects(r).headers)
                 copy.legacyDisplay = cert != nil && copy.headerProtection && protects(r).legacyDisplay
                 copy.keyTransport = transports(copy.encryptTo)
@@ -246,40 +250,75 @@ public enum Policy {
     // MARK: the subject tag
 
     /// Whether `subject` carries the configured `secure_tag` (case-insensitive).
+    /// Found scalar by scalar (a mark or a Prepend character next to the tag does not hide it)
+    /// or Character by Character (a non-ASCII tag in another normal form, `e` + U+0301 for
+    /// `é`): either one makes the message tagged, as a missed tag sends it unencrypted.
     public static func secureTagged(_ c: SealmailConfig, subject: String?) -> Bool {
         guard let tag = c.smime.secureTag, let subject else { return false }
         return !tagRanges(Array(tag.unicodeScalars), in: Array(subject.unicodeScalars)).isEmpty
+            || !characterTagRanges(Array(tag), in: Array(subject)).isEmpty
     }
 
     /// `subject` without any occurrence of `tag` (case-insensitive), the white space where it
     /// was reduced to one space, and none left at either end: `[secure] Offer` and
     /// `Re: [SECURE] Offer` become `Offer` and `Re: Offer`.
     public static func removingTag(_ tag: String, from subject: String) -> String {
-        let s = Array(subject.unicodeScalars)
-        var out: [Unicode.Scalar] = []
+        let scalars = Array(subject.unicodeScalars)
+        let byScalar = tagRanges(Array(tag.unicodeScalars), in: scalars)
+        if byScalar.isEmpty {
+            // Found only as Characters (a non-ASCII tag in another normal form): removed so.
+            let characters = Array(subject)
+            let byCharacter = characterTagRanges(Array(tag), in: characters)
+            if !byCharacter.isEmpty {
+                return String(removing(byCharacter, from: characters, blank: { $0 == " " || $0 == "\t" }, space: " "))
+            }
+        }
+        var text = ""
+        text.unicodeScalars.append(contentsOf: removing(byScalar, from: scalars, blank: { $0 == " " || $0 == "\t" }, space: " "))
+        return text
+    }
+
+    /// `s` without the `ranges`, the blanks around each reduced to one `space`, and no blank
+    /// left at either end.
+    static func removing<E>(_ ranges: [Range<Int>], from s: [E], blank: (E) -> Bool, space: E) -> [E] {
+        var out: [E] = []
         var i = 0
-        func blank(_ c: Unicode.Scalar) -> Bool { c == " " || c == "\t" }
-        for r in tagRanges(Array(tag.unicodeScalars), in: s) {
+        for r in ranges {
             out += s[i..<r.lowerBound]
             while let last = out.last, blank(last) { out.removeLast() }
             i = r.upperBound
             while i < s.count, blank(s[i]) { i += 1 }
-            if !out.isEmpty && i < s.count { out.append(" ") }
+            if !out.isEmpty && i < s.count { out.append(space) }
         }
         out += s[i...]
         while let first = out.first, blank(first) { out.removeFirst() }
         while let last = out.last, blank(last) { out.removeLast() }
-        var text = ""
-        text.unicodeScalars.append(contentsOf: out)
-        return text
+        return out
+    }
+
+    /// The places of `tag` in `text` compared Character by Character with `lowercased()`
+    /// (canonical equivalence: another normal form of a non-ASCII tag matches).
+    static func characterTagRanges(_ tag: [Character], in text: [Character]) -> [Range<Int>] {
+        guard !tag.isEmpty, text.count >= tag.count else { return [] }
+        let lowTag = tag.map { $0.lowercased() }
+        var found: [Range<Int>] = []
+        var i = 0
+        while i + tag.count <= text.count {
+            if (0..<tag.count).allSatisfy({ text[i + $0].lowercased() == lowTag[$0] }) {
+                found.append(i..<(i + tag.count))
+                i += tag.count
+            } else {
+                i += 1
+            }
+        }
+        return found
     }
 
     /// The non-overlapping places where `tag` occurs in `text`, compared scalar by scalar with
     /// each one's lowercase mapping. Scalars, not Characters: a tag with a combining mark after
     /// it or a Prepend character before it (`[secure]\u{0301}`, `\u{0600}[secure]`) is one
     /// Character with them, so a Character search missed the tag and the message went
-    /// unencrypted. (Different normal forms of a non-ASCII tag do not match: `config check`
-    /// warns about such a tag.)
+    /// unencrypted. (Another normal form of a non-ASCII tag is `characterTagRanges`' to find.)
     static func tagRanges(_ tag: [Unicode.Scalar], in text: [Unicode.Scalar]) -> [Range<Int>] {
         guard !tag.isEmpty, text.count >= tag.count else { return [] }
         // Compared as scalars too (String == would apply canonical equivalence again).
@@ -327,9 +366,6 @@ public enum Policy {
         }
         if let tag = c.smime.secureTag, c.smime.certificates == nil {
             out.append(ConfigDiagnostic(line: nil, message: "warning: [smime] secure_tag = \"\(tag)\" without certificates: every tagged message will be refused"))
-        }
-        if let tag = c.smime.secureTag, !tag.utf8.allSatisfy({ $0 < 128 }) {
-            out.append(ConfigDiagnostic(line: nil, message: "warning: [smime] secure_tag = \"\(tag)\" is not plain ASCII: a subject that writes it in another Unicode normal form (e.g. an accent as a combining mark) does not match, and is not encrypted"))
         }
         var seenTo: [String: EncryptRule] = [:]
         for rule in c.smime.encrypt {

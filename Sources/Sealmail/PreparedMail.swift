@@ -40,7 +40,9 @@ struct PreparedMail: Sendable {
             copies = [Copy(recipients: composed.recipients, encryptTo: [])]
             return
         }
-        var chosen: [String: Certificate] = [:]
+        // By the address's bytes, as MailComposer tells recipients apart (String keys would
+        // merge canonically equivalent addresses and give one the other's certificate).
+        var chosen: [[UInt8]: Certificate] = [:]
         var problems: [String] = []
         var matched = Set<ObjectIdentifier>()
         for address in composed.recipients {
@@ -48,7 +50,7 @@ struct PreparedMail: Sendable {
             candidates.forEach { matched.insert(ObjectIdentifier($0)) }
             let usable = candidates.filter { validator.problems($0, for: .encryption, at: now).isEmpty }
             if let best = usable.max(by: { $0.notAfter < $1.notAfter }) {
-                chosen[address] = best
+                chosen[Array(address.utf8)] = best
             } else if let first = candidates.first {
                 let why = validator.problems(first, for: .encryption, at: now).map(\.description).joined(separator: "; ")
                 problems.append("<\(address)>: its certificate cannot be used: \(why)")
@@ -63,10 +65,10 @@ struct PreparedMail: Sendable {
         let extra = mail.encryptionCertificates.filter { !matched.contains(ObjectIdentifier($0)) }
         var copies = [Copy]()
         if !composed.visible.isEmpty {
-            copies.append(Copy(recipients: composed.visible, encryptTo: composed.visible.map { chosen[$0]! } + extra))
+            copies.append(Copy(recipients: composed.visible, encryptTo: composed.visible.map { chosen[Array($0.utf8)]! } + extra))
         }
         for hidden in composed.hidden {
-            copies.append(Copy(recipients: [hidden], encryptTo: [chosen[hidden]!] + extra))
+            copies.append(Copy(recipients: [hidden], encryptTo: [chosen[Array(hidden.utf8)]!] + extra))
         }
         self.copies = copies
     }

@@ -8,10 +8,10 @@ public enum PolicyExplanation {
     /// The plan as text, and the refusal sealmail would meet, if any.
     public static func explain(_ input: PolicyInput, runtime rt: Runtime) -> (String, PolicyRefused?) {
         var app = PolicyApplication(runtime: rt)
-        var answers: [String: CertificateAnswer] = [:]
+        var answers: [[UInt8]: CertificateAnswer] = [:]
         let decision = Policy.decide(rt.config, input, lookup: { address in
             let a = app.lookup(address)
-            answers[address] = a
+            answers[Array(address.utf8)] = a
             return a
         })
         var out = "from <\(input.from ?? input.sender)>, user \(input.user)\n"
@@ -46,7 +46,8 @@ public enum PolicyExplanation {
                                                  + (c.legacyDisplay ? ", the real Subject at the top of the text (legacy display)\n" : "\n")
                 }
             }
-            for (address, answer) in answers.sorted(by: { $0.key < $1.key }) {
+            for (key, answer) in answers.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+                let address = String(decoding: key, as: UTF8.self)
                 if case .unusable(let reasons) = answer {
                     out += "note: <\(address)> sent without encryption: " + reasons.joined(separator: "; ") + "\n"
                 }

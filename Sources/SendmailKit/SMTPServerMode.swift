@@ -141,8 +141,7 @@ struct SMTPServerMode {
         Stdout.write(s + "\r\n")
     }
 
-    /// `FROM:<a@b> PARAMS` -> `a@b` ("" for `<>`).
-    /// The path of `FROM:<path>` / `TO:<path>`, read as bytes: up to the first '>' byte.
+    /// `FROM:<a@b> PARAMS` -> `a@b` ("" for `<>`), read as bytes: up to the first '>' byte.
     static func path(_ arg: String, keyword: String) -> String? {
         guard arg.hasASCIICaseInsensitivePrefix(keyword) else { return nil }
         let rest = TextLines.trimmed(Array(arg.utf8).dropFirst(keyword.utf8.count), TextLines.isBlank)

@@ -80,6 +80,9 @@ public enum SubmissionRules {
                 for var r in resolve(m) {
                     let key = Array(((r.local ? "local:" : "") + canonicalKey(r.address)).utf8)
                     guard seen.insert(key).inserted else { continue }
+                    // An alias may name an address SMTP cannot carry (a tab in a quoted local
+                    // part): it fails at once with the reason, as a program target does.
+                    if r.error == nil, hasControl(r.address) { r.error = controlInAddress }
                     r.notify = notify
                     out.append(r)
                 }

@@ -42,10 +42,12 @@ final class ByteDelimiterTests: XCTestCase {
             XCTAssertFalse(Policy.secureTagged(c, subject: subject), subject)
         }
         XCTAssertEqual(Policy.removingTag("[secure]", from: "\u{0600}[secure] Q3"), "\u{0600} Q3")
-        // A tag that is not ASCII is matched with Unicode case folding, and config check warns.
-        c.smime.secureTag = "[Sécurisé]"
-        XCTAssertTrue(Policy.secureTagged(c, subject: "[SÉCURISÉ] Paie"))
-        XCTAssertTrue(Policy.check(c).contains { $0.message.contains("is not plain ASCII") })
+        // A tag that is not ASCII is matched with Unicode case folding, and in another normal
+        // form (the accents as combining marks) too.
+        c.smime.secureTag = "[S\u{e9}curis\u{e9}]"
+        XCTAssertTrue(Policy.secureTagged(c, subject: "[S\u{c9}CURIS\u{c9}] Paie"))
+        XCTAssertTrue(Policy.secureTagged(c, subject: "Re: [se\u{301}curise\u{301}] Paie"))
+        XCTAssertEqual(Policy.removingTag("[S\u{e9}curis\u{e9}]", from: "Re: [se\u{301}curise\u{301}]  Paie"), "Re: Paie")
     }
 
     func testSenderCheckComparesBytes() {
@@ -56,6 +58,30 @@ final class ByteDelimiterTests: XCTestCase {
         XCTAssertEqual(Policy.senderRefusals(c, input).map(\.address), ["alice@ban\u{212A}.example"])
         let same = PolicyInput(from: "Alice@BANK.example", sender: "alice@bank.example", recipients: [], user: "alice")
         XCTAssertEqual(Policy.senderRefusals(c, same).map(\.address), [])
+    }
+
+    /// Recipients that differ in their bytes are told apart by the policy too: with String
+    /// keys, `\u{212A}ate@x` (a Kelvin sign) and `Kate@x` were one, and the visible copy
+    /// was encrypted to the Bcc recipient's certificate.
+    func testPolicyKeepsRecipientsApartByBytes() {
+        var c = SealmailConfig()
+        c.smime.certificates = "/certs"
+        c.smime.encrypt = [EncryptRule(to: ["*@x.example"], mode: .opportunistic)]
+        let input = PolicyInput(from: "a@y.example", sender: "a@y.example",
+                                recipients: [PolicyRecipient("\u{212A}ate@x.example", hidden: false), PolicyRecipient("Kate@x.example", hidden: true)],
+                                user: "root")
+        // (The certificate store compares bytes: CertificateStore.matches.)
+        let decision = Policy.decide(c, input) {
+            Array($0.utf8) == Array("Kate@x.example".utf8) ? .usable(id: "kate.crt", description: "Kate") : .none
+        }
+        guard case .send(let copies) = decision else { return XCTFail("\(decision)") }
+        // (Compared as bytes here too: String == takes the two addresses as one.)
+        func named(_ a: String) -> PlannedCopy? { copies.first { $0.recipients.map { Array($0.utf8) } == [Array(a.utf8)] } }
+        XCTAssertEqual(copies.count, 2, "\(copies)")
+        let visible = named("\u{212A}ate@x.example")
+        let hidden = named("Kate@x.example")
+        XCTAssertEqual(visible?.encryptTo, [], "\(copies)")
+        XCTAssertEqual(hidden?.encryptTo, ["kate.crt"], "\(copies)")
     }
 
     func testProxyURLIsReadAsBytesAndItsPasswordNeverShown() {

@@ -1,8 +1,8 @@
 import XCTest
 @testable import SMTPProtocol
 
-/// EHLO keywords and the SCRAM user name, read and written as bytes: a blank, '=' or ','
-/// with a combining mark after it is one Swift Character with it (review of 2026-12-06).
+/// EHLO keywords, read as bytes: a blank with a combining mark after it is one Swift Character
+/// with it, and Unicode case mapping takes the dotless ı for I (review of 2026-12-06).
 final class CapabilityParsingTests: XCTestCase {
     func testEHLOKeywordsSplitAtBlankBytes() {
         let caps = SMTPCapabilities(ehloReply: SMTPReply(code: 250, lines: [

@@ -27,6 +27,18 @@ final class SubmissionRulesTests: XCTestCase {
         XCTAssertEqual(q.qualify(Mailbox(localPart: "u", domain: "[192.0.2.1]")), "u@[192.0.2.1]")
     }
 
+    /// An alias can name an address SMTP cannot carry (a tab in a quoted local part: the
+    /// aliases file allows tabs as blanks): that recipient fails at once with the reason, as a
+    /// program target does, instead of making RCPT TO fail the whole message at every run.
+    func testAnAliasTargetWithAControlCharacterFailsAlone() throws {
+        let resolve: (Mailbox) -> [QueuedRecipient] = { _ in
+            [QueuedRecipient(address: "\"a\tb\"@x.example"), QueuedRecipient(address: "good@x.example")]
+        }
+        let r = try SubmissionRules.recipients(argv: ["ops"], header: nil, extract: false, notify: nil, qualifier: q, resolve: resolve)
+        XCTAssertEqual(r.recipients.map(\.address), ["\"a\tb\"@x.example", "good@x.example"])
+        XCTAssertEqual(r.recipients.map(\.error), [SubmissionRules.controlInAddress, nil])
+    }
+
     func testFieldQualificationKeepsCommentsAndNames() {
         func field(_ s: String) -> String? { q.qualifyField(Array(s.utf8)).map { String(decoding: $0, as: UTF8.self) } }
         XCTAssertEqual(field("root (Cron Daemon)"), "root@example.com (Cron Daemon)")

@@ -34,13 +34,14 @@ public func fuzzRecipients(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         require(!argv.isEmpty, "header recipients threw \(error): \(show(input.bytes))")
         return 0
     }
-    var seen = Set<String>()
+    // By bytes: canonically equivalent addresses that differ in their bytes are two recipients.
+    var seen = Set<[UInt8]>()
     for r in result.recipients {
         let bytes = Array(r.address.utf8)
         require(!bytes.contains { $0 < 32 || $0 == 127 }, "a control byte in recipient \(show(bytes)) from \(show(input.bytes))")
         require(bytes.first != UInt8(ascii: "-"), "recipient \(show(bytes)) starts with '-' from \(show(input.bytes))")
         require(bytes.first != UInt8(ascii: "@"), "recipient \(show(bytes)) has no local part from \(show(input.bytes))")
-        require(seen.insert(r.address).inserted, "recipient \(show(bytes)) twice from \(show(input.bytes))")
+        require(seen.insert(bytes).inserted, "recipient \(show(bytes)) twice from \(show(input.bytes))")
     }
     for line in result.skipped + result.warnings {
         require(!line.utf8.contains { $0 < 32 || $0 == 127 }, "a control byte in the message \(show(Array(line.utf8)))")
