@@ -19,7 +19,8 @@ struct LocalResolver {
 
     func isLocal(_ m: Mailbox) -> Bool {
         guard let d = m.domain else { return true }
-        return hostNames.contains(d.lowercased())
+        // ASCII case only (host names are ASCII): Unicode lowercasing takes a Kelvin sign for k.
+        return hostNames.contains(d.asciiLowercased())
     }
 
     func resolve(_ m: Mailbox) -> [QueuedRecipient] {
