@@ -34,9 +34,10 @@ if [ "${#need_install[@]}" -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq "${need_install[@]}" >/dev/null
 fi
-# Postfix's sendmail (once sealmail is installed as /usr/sbin/sendmail, Postfix's may have moved).
+# Postfix's sendmail (once sealmail is installed as /usr/sbin/sendmail, install.sh has diverted
+# Postfix's to sendmail.sealmail-orig).
 POSTFIX_SENDMAIL=""
-for candidate in /usr/sbin/sendmail.postfix /usr/sbin/sendmail; do
+for candidate in /usr/sbin/sendmail.postfix /usr/sbin/sendmail.sealmail-orig /usr/sbin/sendmail; do
     if [ -x "$candidate" ] && grep -qa postdrop "$candidate"; then POSTFIX_SENDMAIL="$candidate"; break; fi
 done
 [ -n "$POSTFIX_SENDMAIL" ] || { echo "Postfix's sendmail not found (is /usr/sbin/sendmail another MTA?)" >&2; exit 1; }
