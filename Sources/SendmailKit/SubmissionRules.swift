@@ -124,20 +124,20 @@ public enum SubmissionRules {
             for field in header.fields where names.contains(where: { field.is($0) }) {
                 let value = field.unfoldedValue
                 let list = parseLenient(value)
-                var sent = Set<String>(), refused = Set<String>()
+                var sent = Set<[UInt8]>(), refused = Set<[UInt8]>()  // addr-specs, as bytes
                 for m in list.mailboxes {
                     if m.localPart.isEmpty || startsWithDash(m.localPart) {
                         skipped.append("\(field.name): skipped \"\(printable(m.addrSpec))\": not a deliverable address")
-                        refused.insert(m.addrSpec)
+                        refused.insert(Array(m.addrSpec.utf8))
                         continue
                     }
                     if hasControl(m.addrSpec) {
                         skipped.append("\(field.name): skipped \"\(printable(m.addrSpec))\": \(controlInAddress)")
-                        refused.insert(m.addrSpec)
+                        refused.insert(Array(m.addrSpec.utf8))
                         continue
                     }
                     add(m)
-                    sent.insert(m.addrSpec)
+                    sent.insert(Array(m.addrSpec.utf8))
                 }
                 // What the list names that is not sent to: the caller hears of it whatever -v
                 // says (the rest still goes, as with sendmail). Each element is read on its own
@@ -151,7 +151,7 @@ public enum SubmissionRules {
                     if boxes.isEmpty && (!isEmptyGroup(alone) || !alone.defects.isEmpty) {
                         skipped.append("\(field.name): skipped \"\(shown(element))\": not an address")
                     }
-                    for b in boxes where !sent.contains(b.addrSpec) && !refused.contains(b.addrSpec) {
+                    for b in boxes where !sent.contains(Array(b.addrSpec.utf8)) && !refused.contains(Array(b.addrSpec.utf8)) {
                         skipped.append("\(field.name): skipped \"\(printable(b.addrSpec))\": not read as an address of the list")
                     }
                 }
