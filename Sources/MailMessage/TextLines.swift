@@ -97,7 +97,7 @@ extension StringProtocol {
         // the UTF8View for every target was a fifth of an alias expansion's time.)
         guard utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return String(self) }
         var bytes = Array(utf8)
-        for i in bytes.indices where bytes[i] >= 65 && bytes[i] <= 90 { bytes[i] += 32 }
+        for i in bytes.indices { bytes[i] = TextLines.asciiLowercased(bytes[i]) }
         return String(decoding: bytes, as: UTF8.self)
     }
 }
@@ -105,4 +105,6 @@ extension StringProtocol {
 extension TextLines {
     /// `b` with A-Z made a-z.
     @inlinable public static func asciiLowercased(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b + 32 : b }
+    /// `b` with a-z made A-Z (SMTP verbs and EHLO keywords).
+    @inlinable public static func asciiUppercased(_ b: UInt8) -> UInt8 { b >= 97 && b <= 122 ? b - 32 : b }
 }

@@ -97,10 +97,7 @@ public struct RelayProxy: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// Where "://" starts in `u`.
-    static func schemeSeparator(_ u: [UInt8]) -> Int? {
-        guard u.count >= 3 else { return nil }
-        return (0...(u.count - 3)).first { u[$0] == 58 && u[$0 + 1] == 47 && u[$0 + 2] == 47 }
-    }
+    static func schemeSeparator(_ u: [UInt8]) -> Int? { u.firstRange(of: Array("://".utf8))?.lowerBound }
 
     /// The URL for a message: what stands before the last '@' after "://" (a password,
     /// perhaps) becomes `<redacted>`. The '@' is found as a byte, whatever follows it.

@@ -1,3 +1,5 @@
+import MailMessage
+
 /// The service extensions a server announced in its EHLO reply (RFC 5321 4.1.1.1: the first
 /// line is the greeting, each further line `keyword [params]`). Keywords are case-insensitive.
 public struct SMTPCapabilities: Hashable, Sendable {
@@ -17,7 +19,7 @@ public struct SMTPCapabilities: Hashable, Sendable {
             // a blank with a combining mark after it is no blank).
             let parts = line.utf8.split(whereSeparator: { $0 == 32 || $0 == 9 }).map { Array($0) }
             guard let first = parts.first else { continue }
-            var keyword = String(decoding: first.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }, as: UTF8.self)
+            var keyword = String(decoding: first.map(TextLines.asciiUppercased), as: UTF8.self)
             var params = parts.dropFirst().map { String(decoding: $0, as: UTF8.self) }
             // The obsolete "AUTH=LOGIN PLAIN" form (pre-RFC 4954 servers).
             if keyword.utf8.starts(with: "AUTH=".utf8) {

@@ -33,7 +33,7 @@ struct SMTPServerMode {
             // mark after it, and take `maıl` for MAIL).
             let bytes = Array(raw)
             let space = bytes.firstIndex(of: 32) ?? bytes.count
-            let verb = String(decoding: bytes[..<space].map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }, as: UTF8.self)
+            let verb = String(decoding: bytes[..<space].map(TextLines.asciiUppercased), as: UTF8.self)
             let arg = space < bytes.count ? String(decoding: bytes[(space + 1)...], as: UTF8.self) : ""
             switch verb {
             case "EHLO":
