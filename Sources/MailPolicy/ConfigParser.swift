@@ -34,7 +34,7 @@ public enum ConfigParser {
         } catch {
             return .failure(ConfigErrors(path: path, diagnostics: [ConfigDiagnostic(line: nil, message: "\(error)")]))
         }
-        var r = Reader(locator: TOMLLocator(text: text))
+        var r = Reader(text: text)
         let config = r.readConfig(table)
         if r.diagnostics.isEmpty { return .success(config) }
         return .failure(ConfigErrors(path: path, diagnostics: r.diagnostics.sorted { ($0.line ?? 0) < ($1.line ?? 0) }))
@@ -43,8 +43,13 @@ public enum ConfigParser {
 
 /// Reads typed values out of TOMLKit tables, recording a diagnostic for each problem.
 struct Reader {
-    let locator: TOMLLocator
+    let text: String
+    /// Made when a line is first asked for: a config without a problem, a relay or an S/MIME
+    /// rule (the usual `-bp` or `-odq` run) never pays for it.
+    lazy var locator = TOMLLocator(text: text)
     var diagnostics: [ConfigDiagnostic] = []
+
+    init(text: String) { self.text = text }
 
     mutating func problem(_ path: String, _ message: String) {
         diagnostics.append(ConfigDiagnostic(line: locator.line(of: path), message: message))

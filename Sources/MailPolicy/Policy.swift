@@ -110,12 +110,12 @@ public enum Policy {
         patterns += senders["*"] ?? []
         let compiled = patterns.compactMap { try? AddressPattern($0) }
         var out: [PolicyRefusal] = []
-        var checked = Set<[UInt8]>()
+        var checked = ByteStringSet()
         for (what, address) in [("envelope sender", input.sender), ("From address", input.from ?? "")] where !address.isEmpty {
             // Keyed as the patterns match, by bytes with ASCII case folded: Unicode lowercasing
             // or canonical equivalence would take a From that differs from the sender in its
             // bytes (a Kelvin sign, another normal form) as already checked.
-            guard checked.insert(Array(address.asciiLowercased().utf8)).inserted else { continue }
+            guard checked.insert(Array(address.asciiLowercased().utf8)) else { continue }
             if !compiled.contains(where: { $0.matches(address) }) {
                 out.append(PolicyRefusal(kind: .notAuthorised, address: address,
                                          reason: "user \(input.user) may not use this \(what) (senders in the config)"))

@@ -65,13 +65,13 @@ struct ComposedMail: Sendable {
 
         // Duplicates by bytes (the domain's case aside): a Set of Strings would take
         // canonically equivalent addresses as one and drop the second recipient.
-        var seen = Set<[UInt8]>()
+        var seen = ByteStringSet()
         func key(_ a: String) -> [UInt8] {
             guard let at = a.utf8.lastIndex(of: 64) else { return Array(a.utf8) }
             return Array((String(a[..<at]) + "@" + a[a.utf8.index(after: at)...].lowercased()).utf8)
         }
-        visible = (to + cc).map(\.addrSpec).filter { seen.insert(key($0)).inserted }
-        hidden = bcc.map(\.addrSpec).filter { seen.insert(key($0)).inserted }
+        visible = (to + cc).map(\.addrSpec).filter { seen.insert(key($0)) }
+        hidden = bcc.map(\.addrSpec).filter { seen.insert(key($0)) }
         sender = returnPath.first?.addrSpec ?? from[0].addrSpec
         messageID = mail.messageID ?? String(MessageIdentifier.make(epochSeconds: now.seconds, unique: Self.uniquePart(), host: hostname)
             .dropFirst().dropLast())  // without its angle brackets

@@ -244,7 +244,7 @@ public enum Submission {
     static func policyInput(_ header: HeaderBlock, sender: String, recipients: [QueuedRecipient], runtime rt: Runtime) -> PolicyInput {
         let resent = header.containsPrefix("Resent-")
         let visibleFields = resent ? ["Resent-To", "Resent-Cc"] : ["To", "Cc"]
-        var visible = Set<[UInt8]>()
+        var visible = ByteStringSet()
         for f in header.fields where visibleFields.contains(where: { f.is($0) }) {
             for m in AddressParser.parseList(f.unfoldedValue).mailboxes {
                 visible.insert(Array(SubmissionRules.canonicalKey(rt.qualifier.qualify(m)).utf8))

@@ -72,14 +72,14 @@ public enum SubmissionRules {
         var out: [QueuedRecipient] = []
         // Keys as bytes: a Set of Strings takes canonically equivalent addresses (`caf\u{e9}@x`,
         // `cafe\u{301}@x`) as one, and the second recipient was dropped.
-        var seen = Set<[UInt8]>()
+        var seen = ByteStringSet()
         var warnings: [String] = []
         var skipped: [String] = []
         func add(_ m: Mailbox) {
             if let resolve {
                 for var r in resolve(m) {
                     let key = Array(((r.local ? "local:" : "") + canonicalKey(r.address)).utf8)
-                    guard seen.insert(key).inserted else { continue }
+                    guard seen.insert(key) else { continue }
                     // An alias may name an address SMTP cannot carry (a tab in a quoted local
                     // part): it fails at once with the reason, as a program target does.
                     if r.error == nil, hasControl(r.address) { r.error = controlInAddress }
@@ -89,7 +89,7 @@ public enum SubmissionRules {
                 return
             }
             let address = qualifier.qualify(m)
-            guard seen.insert(Array(canonicalKey(address).utf8)).inserted else { return }
+            guard seen.insert(Array(canonicalKey(address).utf8)) else { return }
             let original = address == m.addrSpec ? nil : m.addrSpec
             out.append(QueuedRecipient(address: address, original: original, notify: notify))
         }
@@ -124,7 +124,7 @@ public enum SubmissionRules {
             for field in header.fields where names.contains(where: { field.is($0) }) {
                 let value = field.unfoldedValue
                 let list = parseLenient(value)
-                var sent = Set<[UInt8]>(), refused = Set<[UInt8]>()  // addr-specs, as bytes
+                var sent = ByteStringSet(), refused = ByteStringSet()  // addr-specs, as bytes
                 for m in list.mailboxes {
                     if m.localPart.isEmpty || startsWithDash(m.localPart) {
                         skipped.append("\(field.name): skipped \"\(printable(m.addrSpec))\": not a deliverable address")
