@@ -35,6 +35,14 @@ if command -v ld.lld >/dev/null; then flags+=(-Xswiftc -use-ld=lld); fi
 echo "Tests/fuzz.sh: building the harnesses"
 start=$(date +%s)
 mkdir -p "$fuzz/.build"
+# SwiftPM plans this package again only when its manifest changes: a file added to or removed
+# from the root package's Sources/ (a path dependency here) was left out of the incremental
+# build ("cannot find 'X' in scope"). A changed list of source files touches the manifest.
+list="$fuzz/.build/root-sources.list"
+if ! (cd "$root" && find Sources -type f | LC_ALL=C sort) | cmp -s - "$list"; then
+    touch "$fuzz/Package.swift"
+    (cd "$root" && find Sources -type f | LC_ALL=C sort) >"$list"
+fi
 if ! swift build --package-path "$fuzz" --scratch-path "$fuzz/.build" "${flags[@]}" >"$fuzz/.build/fuzz-build.log" 2>&1; then
     tail -40 "$fuzz/.build/fuzz-build.log" >&2
     echo "Tests/fuzz.sh: the build failed" >&2
