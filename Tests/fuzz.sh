@@ -39,9 +39,10 @@ mkdir -p "$fuzz/.build"
 # from the root package's Sources/ (a path dependency here) was left out of the incremental
 # build ("cannot find 'X' in scope"). A changed list of source files touches the manifest.
 list="$fuzz/.build/root-sources.list"
-if ! (cd "$root" && find Sources -type f | LC_ALL=C sort) | cmp -s - "$list"; then
+sources=$(cd "$root" && find Sources -type f | LC_ALL=C sort)
+if [ "$sources" != "$(cat "$list" 2>/dev/null)" ]; then
     touch "$fuzz/Package.swift"
-    (cd "$root" && find Sources -type f | LC_ALL=C sort) >"$list"
+    printf '%s\n' "$sources" >"$list"
 fi
 if ! swift build --package-path "$fuzz" --scratch-path "$fuzz/.build" "${flags[@]}" >"$fuzz/.build/fuzz-build.log" 2>&1; then
     tail -40 "$fuzz/.build/fuzz-build.log" >&2

@@ -45,7 +45,8 @@ public enum ConfigParser {
 struct Reader {
     let text: String
     /// Made when a line is first asked for: a config without a problem, a relay or an S/MIME
-    /// rule (the usual `-bp` or `-odq` run) never pays for it.
+    /// rule never pays for it; one with a relay pays a byte pass (0.09M instructions of a
+    /// 2.08M `-odq` submission, callgrind).
     lazy var locator = TOMLLocator(text: text)
     var diagnostics: [ConfigDiagnostic] = []
 
