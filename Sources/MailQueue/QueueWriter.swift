@@ -28,7 +28,8 @@ public final class QueueWriter {
         self.envelope = envelope
         temporaryPath = Self.temporaryPath(of: envelope.id, in: spool)
         do {
-            fd = try spool.createNew(.tmp, envelope.id, flags: O_WRONLY, mode: 0o640)
+            // Readable too: a producer may read back what it wrote (`appendDirectly`).
+            fd = try spool.createNew(.tmp, envelope.id, flags: O_RDWR, mode: 0o640)
         } catch let e as QueueError {
             throw QueueError(e.code == .unsafe ? .cannotCreate : e.code, "cannot create queue file: \(e.message)", errno: e.errno)
         }
@@ -81,6 +82,19 @@ public final class QueueWriter {
             throw QueueError.system("cannot seek", path: temporaryPath, errno: e)
         }
         bodyBytes = Int64(end) - Int64(headerLength)
+    }
+
+    /// Throws away the message bytes written so far, keeping the envelope record, so that a
+    /// producer can start again (a message signed as it arrived, whose body turned out to need
+    /// another transfer encoding, is signed again from a canonical copy).
+    public func rewind() throws {
+        try flush()
+        guard ftruncate(fd, off_t(headerLength)) == 0, lseek(fd, off_t(headerLength), SEEK_SET) >= 0 else {
+            let e = errno
+            abort()
+            throw QueueError.system("cannot truncate", path: temporaryPath, errno: e)
+        }
+        bodyBytes = 0
     }
 
     private func flush() throws {

@@ -236,11 +236,14 @@ public final class QueueLock {
     deinit { unlock() }
 }
 
-func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+/// Writes all of `bytes` to `fd` (named `path` in the error: `QueueError.system`, whose errno
+/// tells a full disk, a temporary failure, from the rest).
+public func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
     try bytes.withUnsafeBytes { try writeAll(fd, $0, path: path) }
 }
 
-func writeAll(_ fd: Int32, _ buf: UnsafeRawBufferPointer, path: String) throws {
+/// Writes all of `buf` to `fd` (named `path` in the error).
+public func writeAll(_ fd: Int32, _ buf: UnsafeRawBufferPointer, path: String) throws {
     var off = 0
     while off < buf.count {
         let n = write(fd, buf.baseAddress! + off, buf.count - off)

@@ -80,3 +80,53 @@ final class SharedCounter {
         pthread_mutex_unlock(mutex)
     }
 }
+
+/// How far one thread has written a file, for a thread that reads it behind the writer
+/// (`ArrivalSigner`: the digest is computed from the queue file while the message is still
+/// arriving): the reader waits for more, or for the end.
+final class WriteProgress {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let moved = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var end: Int
+    private var finished = false
+    private var cancelled = false
+
+    /// Nothing written beyond `start` yet.
+    init(start: Int) {
+        end = start
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(moved, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(moved)
+        pthread_mutex_destroy(mutex)
+        moved.deallocate()
+        mutex.deallocate()
+    }
+
+    /// The writer: everything before `offset` is written.
+    func advance(to offset: Int) { change { end = max(end, offset) } }
+    /// The writer: nothing more will be written.
+    func finish() { change { finished = true } }
+    /// The writer: stop reading, what was written no longer counts.
+    func cancel() { change { cancelled = true } }
+
+    /// The reader, having read up to `offset`: waits until more is written, and returns where
+    /// the written part now ends; nil when there will be no more to read (the writer finished
+    /// at `offset`, or cancelled).
+    func wait(beyond offset: Int) -> Int? {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while end <= offset && !finished && !cancelled { pthread_cond_wait(moved, mutex) }
+        if cancelled || end <= offset { return nil }
+        return end
+    }
+
+    private func change(_ update: () -> Void) {
+        pthread_mutex_lock(mutex)
+        update()
+        pthread_cond_signal(moved)
+        pthread_mutex_unlock(mutex)
+    }
+}

@@ -42,13 +42,27 @@ struct CanonicalPlanner {
     /// Plans the entity formed by `contentFields` (the Content-* fields of the message) and the
     /// body in `body`.
     func plan(contentFields: [HeaderField], body: Range<Int>) throws -> CanonicalEntity {
-        var fields = contentFields
-        if !fields.contains(where: { $0.is("Content-Type") }) {
-            let stats = try file.bodyStats(body)
-            let charset = stats.has8Bit ? "utf-8" : "us-ascii"
-            fields.insert(HeaderField.folded(name: "Content-Type", value: Array("text/plain; charset=\(charset)".utf8)), at: 0)
-        }
+        let fields = try Self.typed(contentFields) { try file.bodyStats(body) }
         return try entity(fields: fields, body: body, depth: 0, main: true)
+    }
+
+    /// The plan of a body that is neither multipart nor message/rfc822, from its statistics
+    /// alone: what `plan` makes of it, without the file. Nil for those two, whose structure
+    /// only a walk of the file finds. (Signing as the message arrives guesses with it, then
+    /// checks the guess: `ArrivalSigner`.)
+    static func singlePart(contentFields: [HeaderField], body: Range<Int>, stats: BodyStats) -> CanonicalEntity? {
+        let fields = typed(contentFields) { stats }
+        let type = ContentType(of: HeaderBlock(fields))
+        guard !type.isMultipart, type.mediaType != "message/rfc822" else { return nil }
+        return leaf(fields: fields, type: type, body: body) { stats }
+    }
+
+    /// `fields` with a Content-Type when they have none: text/plain, us-ascii unless the body
+    /// holds 8-bit octets (then UTF-8, what such text almost always is).
+    private static func typed(_ fields: [HeaderField], _ stats: () throws -> BodyStats) rethrows -> [HeaderField] {
+        guard !fields.contains(where: { $0.is("Content-Type") }) else { return fields }
+        let charset = try stats().has8Bit ? "utf-8" : "us-ascii"
+        return [HeaderField.folded(name: "Content-Type", value: Array("text/plain; charset=\(charset)".utf8))] + fields
     }
 
     /// `main`: a main body part or on the way to one (RFC 9788 4.5.3.3: the root; every
@@ -66,12 +80,14 @@ struct CanonicalPlanner {
             let nested = try entity(fields: inner.fields, body: inner.bodyStart..<body.upperBound, depth: depth + 1, main: false)
             return CanonicalEntity(headerFields: fields, body: [.literal(render(nested.headerFields))] + nested.body)
         }
-        let planned = try leaf(fields: fields, type: type, body: body)
+        let planned = try Self.leaf(fields: fields, type: type, body: body) { try file.bodyStats(body) }
         guard main, let legacyDisplay else { return planned }
         return legacyDisplay.apply(to: planned, type: type)
     }
 
-    private func leaf(fields: [HeaderField], type: ContentType, body: Range<Int>) throws -> CanonicalEntity {
+    /// `stats` is asked only for a body whose encoding depends on what it holds.
+    private static func leaf(fields: [HeaderField], type: ContentType, body: Range<Int>,
+                             _ stats: () throws -> BodyStats) rethrows -> CanonicalEntity {
         let cte = (HeaderBlock(fields).first("Content-Transfer-Encoding")?.value ?? "7bit").lowercased()
         // A composite type that could not be walked (no delimiter found, too deep) must keep an
         // identity encoding (RFC 2045 6.4): copy it.
@@ -84,7 +100,7 @@ struct CanonicalPlanner {
         case "quoted-printable":
             return CanonicalEntity(headerFields: fields, body: [.reprotectedQuotedPrintable(body)])
         case "7bit", "8bit", "binary":
-            let stats = try file.bodyStats(body)
+            let stats = try stats()
             guard stats.needsEncoding else { return CanonicalEntity(headerFields: fields, body: [.copy(body)]) }
             let isText = type.isText && !stats.hasNUL
             var rewritten = fields.filter { !$0.is("Content-Transfer-Encoding") }

@@ -63,14 +63,10 @@ public struct MessageProtector {
         guard protection.signer != nil || !protection.recipients.isEmpty else {
             throw SMIMEError(.noRecipients, "nothing to do: neither a signer nor recipients", openSSLErrors: [])
         }
-        try checkCertificates()
+        try protection.checkCertificates()
         let encrypting = !protection.recipients.isEmpty
         let head = try file.headerBlock(at: 0, limit: file.size)
-        let contentFields = head.fields.filter(\.isContentField)
-        let otherFields = head.fields.filter { !$0.isContentField && $0.lowercasedName != "mime-version" }
-        let headers = protection.headerProtection
-            ? ProtectedHeaders(protecting: otherFields, encrypting: encrypting)
-            : ProtectedHeaders(plain: otherFields)
+        let (contentFields, headers) = protection.split(head.fields)
         let display = protection.legacyDisplay ? headers.legacyDisplay : nil
         var entity = try CanonicalPlanner(file: file, legacyDisplay: display)
             .plan(contentFields: contentFields, body: head.bodyStart..<file.size)
@@ -186,16 +182,31 @@ public struct MessageProtector {
     static var concurrentPasses: Int { concurrentSigning.value }
     private static let concurrentSigning = SharedCounter()
 
-    private func checkCertificates() throws {
-        let now = protection.now()
-        if let signer = protection.signer {
-            let validator = CertificateValidator(trust: protection.trust, intermediates: signer.chain)
+}
+
+extension Protection {
+    /// Checks the signer's certificate for signing and each recipient's for encryption, now
+    /// and against `trust` (RFC 8550 4.4): nothing is written when one is unusable.
+    func checkCertificates() throws {
+        let now = now()
+        if let signer {
+            let validator = CertificateValidator(trust: trust, intermediates: signer.chain)
             try validator.check(signer.certificate, for: .signing, at: now, role: "signer")
         }
-        let validator = CertificateValidator(trust: protection.trust)
-        for cert in protection.recipients {
+        let validator = CertificateValidator(trust: trust)
+        for cert in recipients {
             try validator.check(cert, for: .encryption, at: now, role: "recipient")
         }
+    }
+
+    /// A message's header fields as protecting it splits them (RFC 8551 3.1): the Content-*
+    /// fields, which go with the body into the protected entity, and the rest, outside (and
+    /// copied inside too with RFC 9788 header protection). MIME-Version is written anew.
+    func split(_ fields: [HeaderField]) -> (contentFields: [HeaderField], headers: ProtectedHeaders) {
+        let other = fields.filter { !$0.isContentField && $0.lowercasedName != "mime-version" }
+        let headers = headerProtection ? ProtectedHeaders(protecting: other, encrypting: !recipients.isEmpty)
+                                       : ProtectedHeaders(plain: other)
+        return (fields.filter(\.isContentField), headers)
     }
 }
 

@@ -127,37 +127,24 @@ public enum Submission {
         }
     }
 
-    /// The S/MIME path: the canonical message goes to an anonymous file in tmp/, then each
-    /// planned copy is produced from it (signed and/or encrypted) into its own queue file.
-    /// All copies are committed as one group at the end (`QueueWriter.complete`, then `link`
-    /// with the signals held back): a failure anywhere, the last link included, queues none.
-    /// Returns the committed envelopes, in the order of `copies`.
+    /// The S/MIME path. A single copy that is only signed is signed as the message arrives,
+    /// its queue file written in one pass (`writeSignedOnArrival`). Otherwise the canonical
+    /// message goes to an anonymous file in tmp/ (`CanonicalCopy`), then each planned copy is
+    /// produced from it (signed and/or encrypted) into its own queue file. All copies are
+    /// committed as one group at the end (`commitGroup`): a failure anywhere, the last link
+    /// included, queues none. Returns the committed envelopes, in the order of `copies`.
     static func writeCopies(_ copies: [PlannedCopy], envelope: QueuedEnvelope, header: HeaderBlock, input: MessageInput,
                             options: SubmissionRequest, runtime rt: Runtime) throws -> [QueuedEnvelope] {
-        // Anonymous (O_TMPFILE, or created and unlinked at once, relative to the held tmp/
-        // folder): nothing to clean up after a crash or a signal.
-        let fd = try rt.spool.scratchFile(envelope.id + ".in")
-        defer { close(fd) }
-        func put(_ bytes: UnsafeRawBufferPointer) throws {
-            var off = 0
-            while off < bytes.count {
-                let n = write(fd, bytes.baseAddress! + off, bytes.count - off)
-                if n < 0 { if errno == EINTR { continue }; throw QueueError.system("cannot write", path: rt.spool.tmpDir + "/(the message)", errno: errno) }
-                off += n
-            }
-        }
-        let head = header.wireBytes + [13, 10]
-        try head.withUnsafeBytes { try put($0) }
-        while try input.nextBodyChunk({ try put($0) }) {}
-        // What the input measured of the body, so that signing does not read it once more to
-        // choose its transfer encoding. The body starts after the header's empty line.
-        let seen = input.stats
-        let knownBody = (start: head.count,
-                         stats: BodyStats(has8Bit: seen.eightBit, hasNUL: seen.nul, hasBareCR: false, hasBareLF: false,
-                                          longestLine: seen.longestLine, hasFromLine: seen.fromLine,
-                                          hasTrailingSpace: seen.trailingSpace))
-
         var app = PolicyApplication(runtime: rt)
+        // Any problem with the key or a certificate is left to the path below, which reports
+        // it as it always has: after the whole input was read (a caller writing a large
+        // message to a pipe is not cut off with SIGPIPE).
+        if copies.count == 1, let protection = try? app.protection(for: copies[0]),
+           let signer = try? ArrivalSigner(protection, fields: header.fields) {
+            return try writeSignedOnArrival(signer, protection, copies[0], envelope: envelope, header: header, input: input,
+                                            options: options, runtime: rt)
+        }
+        let canonical = try CanonicalCopy(envelope.id, header: header, input: input, runtime: rt)
         var writers: [QueueWriter] = []
         defer { for w in writers { w.abort() } }
         for (n, copy) in copies.enumerated() {
@@ -172,17 +159,36 @@ public enum Submission {
             SignalCleanup.track(QueueWriter.temporaryPath(of: e.id, in: rt.spool))
             let writer = try QueueWriter(spool: rt.spool, envelope: e)
             writers.append(writer)
-            if let protection = try app.protection(for: copy) {
-                try writer.appendDirectly { out in
-                    do { try MessageProtector(protection).protect(messageFD: fd, to: out, writebackStep: EarlyWriteback.step, knownBody: knownBody) } catch {
-                        throw ProtectionError(describe(copy), cause: error)
-                    }
-                }
-            } else {
-                let target = QueueWriter.temporaryPath(of: e.id, in: rt.spool)
-                try writer.appendDirectly { out in try copyFile(fd, to: out, path: target) }
-            }
+            try protect(copy, with: try app.protection(for: copy), from: canonical, into: writer, runtime: rt)
         }
+        let committed = try commitGroup(writers, copies, header: header, input: input, options: options, runtime: rt)
+        writers.removeAll()
+        return committed
+    }
+
+    /// Writes one planned copy into `writer`: signed and/or encrypted from the canonical copy
+    /// when `protection` says so, else the canonical copy as it is.
+    static func protect(_ copy: PlannedCopy, with protection: Protection?, from canonical: CanonicalCopy,
+                        into writer: QueueWriter, runtime rt: Runtime) throws {
+        if let protection {
+            try writer.appendDirectly { out in
+                do {
+                    try MessageProtector(protection).protect(messageFD: canonical.fd, to: out, writebackStep: EarlyWriteback.step,
+                                                             knownBody: canonical.knownBody)
+                } catch {
+                    throw ProtectionError(describe(copy), cause: error)
+                }
+            }
+        } else {
+            let target = writer.temporaryPath
+            try writer.appendDirectly { out in try copyFile(canonical.fd, to: out, path: target) }
+        }
+    }
+
+    /// Completes the queue files of one submission's copies and links them into the queue as
+    /// one group (`QueueWriter.complete`, then `link` with the signals held back).
+    static func commitGroup(_ writers: [QueueWriter], _ copies: [PlannedCopy], header: HeaderBlock, input: MessageInput,
+                            options: SubmissionRequest, runtime rt: Runtime) throws -> [QueuedEnvelope] {
         try QueueWriter.complete(writers) { n, e in
             summarize(&e, input: input, header: header, options: options)
             let protected = copies[n].signRule != nil || !copies[n].encryptTo.isEmpty
@@ -193,7 +199,6 @@ public enum Submission {
             SignalCleanup.markCommitted()
             return group
         }
-        writers.removeAll()
         for e in committed { log(e, runtime: rt) }
         return committed
     }
@@ -205,14 +210,19 @@ public enum Submission {
             + copy.recipients.map { "<\($0)>" }.joined(separator: ", ")
     }
 
-    /// Copies the canonical message at `from` to the queue file `to` (at `path`).
-    static func copyFile(_ from: Int32, to: Int32, path: String) throws {
+    /// Copies the file at `from`, from `start` to `end` (its end when nil), to the end of the
+    /// file `to` (at `path`).
+    static func copyFile(_ from: Int32, to: Int32, path: String, start: Int = 0, end: Int? = nil) throws {
         var buf = [UInt8](repeating: 0, count: 256 * 1024)
-        var offset: off_t = 0
-        while true {
-            let n = buf.withUnsafeMutableBytes { pread(from, $0.baseAddress, $0.count, offset) }
+        var offset = off_t(start)
+        while end.map({ offset < off_t($0) }) ?? true {
+            let want = min(buf.count, end.map { $0 - Int(offset) } ?? buf.count)
+            let n = buf.withUnsafeMutableBytes { pread(from, $0.baseAddress, want, offset) }
             if n < 0 { if errno == EINTR { continue }; throw QueueError(.io, "cannot read the message: \(String(cString: strerror(errno)))") }
-            if n == 0 { return }
+            if n == 0 {
+                if end == nil { return }
+                throw QueueError(.io, "cannot read the message: the file shrank")
+            }
             var off = 0
             while off < n {
                 let w = buf.withUnsafeBytes { write(to, $0.baseAddress! + off, n - off) }
