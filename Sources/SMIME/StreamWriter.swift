@@ -97,9 +97,19 @@ struct StreamWriter {
             // No content OCTET STRING while encrypting: OpenSSL would gather the ciphertext in it.
             guard CMS_set_detached(cms.pointer, 1) == 1 else { throw SMIMEError(.cryptoFailure, "cannot stream") }
             SMIMEError.clearOpenSSLErrors()
+            // A large message's ciphertext is base64-encoded and written on a thread of its
+            // own (the output is a third of the work), while this one reads and encrypts.
+            var below = b64
+            if contentLength >= 1 << 20 {
+                guard let writer = sm_cms_bio_async(b64, 1 << 20) else {
+                    throw SMIMEError(.cryptoFailure, "cannot start the writer thread")
+                }
+                below = writer
+            }
             // Makes the content key and encrypts it to each recipient: from now on all but the
             // ciphertext and the AEAD tag is known.
-            guard let chain = CMS_dataInit(cms.pointer, b64) else {
+            guard let chain = CMS_dataInit(cms.pointer, below) else {
+                if below != b64 { sm_cms_bio_free_until(below, b64) }
                 throw SMIMEError(.cryptoFailure, "cannot start the encryption")
             }
             var chainOpen = true
@@ -113,7 +123,10 @@ struct StreamWriter {
             let frame = try cms.derFrame(CMSPath.encryptedContent, contentLength: cipherLength, macLength: tagLength)
             try put(frame.head, to: b64)
             try write(content, length: contentLength, through: chain)
-            guard sm_cms_bio_flush(chain) == 1, CMS_dataFinal(cms.pointer, chain) == 1 else {
+            // The writer thread, if any, is drained by the flush (and again after the final
+            // step, which could still write): nothing is left in it when it is freed.
+            guard sm_cms_bio_flush(chain) == 1, CMS_dataFinal(cms.pointer, chain) == 1,
+                  below == b64 || sm_cms_bio_flush(below) == 1 else {
                 throw SMIMEError(.cryptoFailure, "encryption failed")
             }
             sm_cms_bio_free_until(chain, b64)

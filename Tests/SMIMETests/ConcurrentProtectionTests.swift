@@ -124,4 +124,48 @@ final class ConcurrentProtectionTests: XCTestCase {
         XCTAssertEqual(MessageProtector.concurrentPasses, before, "not taken for an EC key")
         XCTAssertTrue(try opened(dir).contains("line 29999 of a large message"))
     }
+
+    /// Encrypted only, large: base64 and the writes on the writer thread (`sm_cms_bio_async`)
+    /// while this one encrypts. openssl decrypts the whole body, and a strict DER reader finds
+    /// every length right when there is one.
+    func testEncryptedOnlyThroughTheWriterThread() throws {
+        for cipher in ["aes-256-cbc", "aes-128-gcm"] {
+            let dir = TempDir()
+            var protection = Protection(recipients: [try Fixture.cert("bob.crt")])
+            protection.now = { Fixture.labTime }
+            protection.encryption.cipher = try ContentCipher(name: cipher)
+            let (message, bodyStart) = largeMessage()
+            let out = try protect(message, bodyStart: bodyStart, protection, in: dir)
+            assertWireSafe(out)
+            let decrypted = try opensslDecrypt(dir.file("out.eml"), cert: Fixture.lab("bob.crt"), key: Fixture.lab("bob.key"))
+            XCTAssertEqual(decrypted.status, 0, "\(cipher): \(decrypted.stderr)")
+            XCTAssertEqual(Array(decrypted.stdout.suffix(message.count - bodyStart)), Array(message[bodyStart...]), cipher)
+            if cipher == "aes-256-cbc", let python = StrictDERTests.python {
+                let der = try sh([python, StrictDERTests.reader, "der", dir.file("out.eml")])
+                XCTAssertEqual(der.status, 0, der.stderr)
+            }
+        }
+    }
+
+    /// A write that fails on the writer thread (a full disk: /dev/full) fails the protection
+    /// with the disk's reason, for encrypted and for signed-then-encrypted messages alike.
+    func testAFullDiskUnderTheWriterThreadIsReported() throws {
+        for signer in [nil, try Fixture.alice()] {
+            let dir = TempDir()
+            var protection = Protection(signer: signer, recipients: [try Fixture.cert("bob.crt")])
+            protection.now = { Fixture.labTime }
+            let (message, bodyStart) = largeMessage()
+            let input = dir.write("in.eml", message)
+            let inFD = open(input, O_RDONLY)
+            defer { close(inFD) }
+            let full = open("/dev/full", O_WRONLY)
+            guard full >= 0 else { throw XCTSkip("no /dev/full") }
+            defer { close(full) }
+            let stats = try InputFile(path: input).bodyStats(bodyStart..<message.count)
+            XCTAssertThrowsError(try MessageProtector(protection).protect(messageFD: inFD, to: full, knownBody: (bodyStart, stats))) {
+                let e = $0 as? SMIMEError
+                XCTAssertEqual(e?.code, .noSpace, "\($0)")
+            }
+        }
+    }
 }
