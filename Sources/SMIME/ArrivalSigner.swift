@@ -21,10 +21,17 @@ import MailMessage
 /// The digest of the first MiB is computed on the caller's thread; from there on a second
 /// thread reads the body back from the file the caller is writing and computes it, so on two
 /// cores a large signed message costs hardly more than writing it.
+///
+/// A message that is also encrypted is signed the same way while its canonical copy is
+/// written (`finishSignature`): the signature is then ready before encryption starts, and
+/// `MessageProtector` uses it (`Presignature`) instead of signing in its own pass.
 public final class ArrivalSigner {
-    /// What the caller writes before the body: the outer header, MIME-Version, the
-    /// multipart/signed header and first delimiter, the signed entity's header block.
+    /// What the caller writes before the body when the message is signed only: the outer
+    /// header, MIME-Version, the multipart/signed header and first delimiter, the signed
+    /// entity's header block.
     public let prefix: [UInt8]
+    /// Whether the protection also encrypts: then only `finishSignature` is of use.
+    public let encrypts: Bool
     private let contentFields: [HeaderField]
     private let headers: ProtectedHeaders
     private let entityHeader: [UInt8]
@@ -43,12 +50,12 @@ public final class ArrivalSigner {
     static let inlineLimit = 1 << 20
 
     /// A signer for a message with these header fields, or nil when it cannot be signed as it
-    /// arrives (not signed-only multipart/signed, or not a single-part body): then sign it with
-    /// `MessageProtector`. Throws what `MessageProtector` would of the certificates and the key.
+    /// arrives (no signer, an opaque signature, not a single-part body, or a legacy display
+    /// part to add): then sign it with `MessageProtector` alone. Throws what
+    /// `MessageProtector` would of the certificates and the key.
     public init?(_ protection: Protection, fields: [HeaderField]) throws {
-        guard let signer = protection.signer, protection.recipients.isEmpty, protection.signing.form == .detached else {
-            return nil
-        }
+        guard let signer = protection.signer, protection.signing.form == .detached else { return nil }
+        encrypts = !protection.recipients.isEmpty
         (contentFields, headers) = protection.split(fields)
         guard !protection.legacyDisplay || headers.legacyDisplay == nil,
               let guess = Self.entityHeader(contentFields, headers, BodyStats()) else { return nil }
@@ -100,8 +107,25 @@ public final class ArrivalSigner {
     }
 
     /// The end of the body, with its statistics: the signature part (to write after the body),
-    /// or nil when the guess did not hold (the caller signs a canonical copy instead).
+    /// or nil when the guess did not hold (the caller signs a canonical copy instead). For a
+    /// message that is signed only.
     public func finish(_ stats: BodyStats) throws -> [UInt8]? {
+        guard !encrypts else {
+            throw SMIMEError(.badMessage, "a message to encrypt too is not written as it arrives", openSSLErrors: [])
+        }
+        guard let der = try signature(stats) else { return nil }
+        parts.sign(der)
+        return parts.tail
+    }
+
+    /// The end of the body, with its statistics: the signature of the entity as the caller
+    /// wrote it, for `MessageProtector` to use when it encrypts; nil when the guess did not
+    /// hold (it then signs in its own pass).
+    public func finishSignature(_ stats: BodyStats) throws -> Presignature? {
+        try signature(stats).map { Presignature(entityHeader: entityHeader, bodyLength: bodyLength, der: $0) }
+    }
+
+    private func signature(_ stats: BodyStats) throws -> [UInt8]? {
         guard fits(stats) else {
             abandon()
             return nil
@@ -119,9 +143,8 @@ public final class ArrivalSigner {
         guard sm_cms_bio_flush(chain) == 1, CMS_dataFinal(cms.pointer, chain) == 1 else {
             throw SMIMEError(.cryptoFailure, "signing failed")
         }
-        parts.sign(try cms.derBytes())
         Self.counts.increment()
-        return parts.tail
+        return try cms.derBytes()
     }
 
     /// The guess failed (or the caller gave up): stops the second thread; the signer is done.
@@ -185,4 +208,14 @@ public final class ArrivalSigner {
         }
         return at
     }
+}
+
+/// A detached signature made before `MessageProtector` runs (`ArrivalSigner.finishSignature`),
+/// with what it covers: the entity's header block and the length of its body. The protector
+/// uses it only for an entity it plans to be exactly that header and the body's bytes as they
+/// are in the file; otherwise it signs in its own pass.
+public struct Presignature {
+    let entityHeader: [UInt8]
+    let bodyLength: Int
+    let der: [UInt8]
 }

@@ -44,22 +44,25 @@ public struct MessageProtector {
     ///   as it wrote the file: the protector then does not read the body an extra time to find
     ///   them (a sixth of the time of signing a large single-part message). They decide the
     ///   transfer encoding of what is signed, so give only figures measured on these bytes.
+    /// - Parameter presignature: the entity's signature, made as the caller wrote the file
+    ///   (`ArrivalSigner`), used when the message is signed and encrypted and the entity is
+    ///   what it covers (with `knownBody`); otherwise the protector signs.
     public func protect(messageFD input: Int32, to output: Int32, writebackStep: Int = 0,
-                        knownBody: (start: Int, stats: BodyStats)? = nil) throws {
+                        knownBody: (start: Int, stats: BodyStats)? = nil, presignature: Presignature? = nil) throws {
         let file = try InputFile(fd: input)
         file.knownBody = knownBody
-        try protect(file, to: output, writebackStep: writebackStep)
+        try protect(file, to: output, writebackStep: writebackStep, presignature: presignature)
     }
 
     /// A write that failed below the CMS and base64 BIOs surfaces there as a bare failure;
     /// the output chain kept its errno, so the error says what happened (a full disk is
     /// `noSpace`, which a caller may retry later, not a broken key).
-    private func protect(_ file: InputFile, to output: Int32, writebackStep: Int = 0) throws {
+    private func protect(_ file: InputFile, to output: Int32, writebackStep: Int = 0, presignature: Presignature? = nil) throws {
         let out = try BIOHandle.output(fd: output, writebackStep: writebackStep)
-        do { try protect(file, to: out) } catch { throw out.writeFailure ?? error }
+        do { try protect(file, to: out, presignature: presignature) } catch { throw out.writeFailure ?? error }
     }
 
-    private func protect(_ file: InputFile, to out: BIOHandle) throws {
+    private func protect(_ file: InputFile, to out: BIOHandle, presignature: Presignature?) throws {
         guard protection.signer != nil || !protection.recipients.isEmpty else {
             throw SMIMEError(.noRecipients, "nothing to do: neither a signer nor recipients", openSSLErrors: [])
         }
@@ -86,7 +89,15 @@ public struct MessageProtector {
         if let enveloped {
             try writer.write(Framing.pkcs7MimeHeader(smimeType: protection.encryption.cipher.smimeType))
             if let signed, let signer = protection.signer {
-                if try !signAndEncryptConcurrently(entity, signer, signed, enveloped, file, streams) {
+                if let presignature, let length = presigned(entity, presignature, file, streams) {
+                    var parts = try MultipartSigned(digest)
+                    parts.sign(presignature.der)
+                    try streams.enveloped(enveloped, protection.encryption.cipher,
+                                          contentLength: parts.head.count + length + parts.tail.count) {
+                        try streams.multipartSigned(entity, parts)
+                    }
+                    Self.presignedPasses.increment()
+                } else if try !signAndEncryptConcurrently(entity, signer, signed, enveloped, file, streams) {
                     let inner = try MultipartSigned(signing: entity, with: signed, digest, streams)
                     try streams.enveloped(enveloped, protection.encryption.cipher, contentLength: inner.length) {
                         try streams.multipartSigned(entity, inner)
@@ -176,6 +187,21 @@ public struct MessageProtector {
         }
         parts.sign(try signed.derBytes())
     }
+
+    /// The entity's length when `presignature` covers it: its header block is the one signed
+    /// and its body is the file's body copied as it is (no encoding, CRLF already), as long as
+    /// was signed. Nil otherwise.
+    private func presigned(_ entity: CanonicalEntity, _ presignature: Presignature, _ file: InputFile,
+                           _ streams: StreamWriter) -> Int? {
+        guard let known = file.knownBody, entity.body.count == 1, case .copy(let range) = entity.body[0],
+              range == known.start..<file.size, range.count == presignature.bodyLength, file.isKnownCRLF(range),
+              render(entity.headerFields) == presignature.entityHeader else { return nil }
+        return streams.knownLength(of: entity)
+    }
+
+    /// How many messages were encrypted around a signature made before (for tests).
+    static var presignedCount: Int { presignedPasses.value }
+    private static let presignedPasses = SharedCounter()
 
     /// How many messages were signed on a second thread (for tests: the path is only an
     /// optimisation, and its output the same as the other's).

@@ -16,20 +16,38 @@ final class CanonicalCopy {
     /// choose its transfer encoding. The body starts after the header's empty line.
     let knownBody: (start: Int, stats: SMIME.BodyStats)
 
+    /// The entity's signature, when `signer` made it as the copy was written.
+    let presignature: Presignature?
+
     /// Reads the rest of `input` into a new canonical copy. `written`: the part of the body
-    /// already read and written to another file (open for reading), copied first.
+    /// already read and written to another file (open for reading), copied first. `signer`:
+    /// signs the body as it is written (for a message also to be encrypted: the signature is
+    /// ready when encryption starts), until its guess fails.
     init(_ id: String, header: HeaderBlock, input: MessageInput, runtime rt: Runtime,
-         written: (fd: Int32, range: Range<Int>)? = nil) throws {
+         written: (fd: Int32, range: Range<Int>)? = nil, signer: ArrivalSigner? = nil) throws {
         let fd = try rt.spool.scratchFile(id + ".in")
         let head = header.wireBytes + [13, 10]
+        var signer = signer
         do {
             let path = rt.spool.tmpDir + "/(the message)"
             try writeAll(fd, head, path: path)
             if let written {
                 try Submission.copyFile(written.fd, to: fd, path: path, start: written.range.lowerBound, end: written.range.upperBound)
             }
-            while try input.nextBodyChunk({ try writeAll(fd, $0, path: path) }) {}
+            var at = head.count + (written?.range.count ?? 0)
+            while try input.nextBodyChunk({ chunk in
+                try writeAll(fd, chunk, path: path)
+                try signer?.add(chunk, writtenTo: fd, at: at)
+                at += chunk.count
+            }) {
+                if let s = signer, !s.fits(input.smimeStats) {
+                    s.abandon()
+                    signer = nil
+                }
+            }
+            presignature = try signer?.finishSignature(input.smimeStats)
         } catch {
+            signer?.abandon()  // its thread reads the file: stopped before the file is closed
             close(fd)
             throw error
         }

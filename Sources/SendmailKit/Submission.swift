@@ -136,15 +136,22 @@ public enum Submission {
     static func writeCopies(_ copies: [PlannedCopy], envelope: QueuedEnvelope, header: HeaderBlock, input: MessageInput,
                             options: SubmissionRequest, runtime rt: Runtime) throws -> [QueuedEnvelope] {
         var app = PolicyApplication(runtime: rt)
-        // Any problem with the key or a certificate is left to the path below, which reports
-        // it as it always has: after the whole input was read (a caller writing a large
-        // message to a pipe is not cut off with SIGPIPE).
+        // One copy is signed as the message arrives: written in one pass when it is signed
+        // only, signed while its canonical copy is written when it is encrypted too. Any
+        // problem with the key or a certificate is left to the path below, which reports it
+        // as it always has: after the whole input was read (a caller writing a large message
+        // to a pipe is not cut off with SIGPIPE).
+        var first: Protection?
+        var signer: ArrivalSigner?
         if copies.count == 1, let protection = try? app.protection(for: copies[0]),
-           let signer = try? ArrivalSigner(protection, fields: header.fields) {
-            return try writeSignedOnArrival(signer, protection, copies[0], envelope: envelope, header: header, input: input,
-                                            options: options, runtime: rt)
+           let arrival = try? ArrivalSigner(protection, fields: header.fields) {
+            if !arrival.encrypts {
+                return try writeSignedOnArrival(arrival, protection, copies[0], envelope: envelope, header: header,
+                                                input: input, options: options, runtime: rt)
+            }
+            (first, signer) = (protection, arrival)
         }
-        let canonical = try CanonicalCopy(envelope.id, header: header, input: input, runtime: rt)
+        let canonical = try CanonicalCopy(envelope.id, header: header, input: input, runtime: rt, signer: signer)
         var writers: [QueueWriter] = []
         defer { for w in writers { w.abort() } }
         for (n, copy) in copies.enumerated() {
@@ -159,7 +166,8 @@ public enum Submission {
             SignalCleanup.track(QueueWriter.temporaryPath(of: e.id, in: rt.spool))
             let writer = try QueueWriter(spool: rt.spool, envelope: e)
             writers.append(writer)
-            try protect(copy, with: try app.protection(for: copy), from: canonical, into: writer, runtime: rt)
+            let protection = n == 0 && first != nil ? first : try app.protection(for: copy)
+            try protect(copy, with: protection, from: canonical, into: writer, runtime: rt)
         }
         let committed = try commitGroup(writers, copies, header: header, input: input, options: options, runtime: rt)
         writers.removeAll()
@@ -174,7 +182,7 @@ public enum Submission {
             try writer.appendDirectly { out in
                 do {
                     try MessageProtector(protection).protect(messageFD: canonical.fd, to: out, writebackStep: EarlyWriteback.step,
-                                                             knownBody: canonical.knownBody)
+                                                             knownBody: canonical.knownBody, presignature: canonical.presignature)
                 } catch {
                     throw ProtectionError(describe(copy), cause: error)
                 }

@@ -140,7 +140,8 @@ final class ArrivalSignerTests: XCTestCase {
         XCTAssertTrue(signer.fits(try BodyStats.of(Array((String(repeating: "A", count: 100) + "\r\n").utf8), in: dir)))
     }
 
-    /// Not tried where the entity cannot be planned before its body, or is not multipart/signed.
+    /// Not tried where the entity cannot be planned before its body, or is not a detached
+    /// signature; a message to encrypt too gets a signature, never a multipart/signed to send.
     func testNotTakenWhereThePlanNeedsTheBody() throws {
         let notAhead = ["Content-Type: multipart/mixed; boundary=\"b\"\r\n", "Content-Type: message/rfc822\r\n",
                         "Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n"]
@@ -152,7 +153,8 @@ final class ArrivalSignerTests: XCTestCase {
         XCTAssertNil(try ArrivalSigner(opaque, fields: try fields(Self.header)))
         var encrypting = try signer()
         encrypting.recipients = [try Fixture.cert("bob.crt")]
-        XCTAssertNil(try ArrivalSigner(encrypting, fields: try fields(Self.header)))
+        let signsFirst = try XCTUnwrap(try ArrivalSigner(encrypting, fields: try fields(Self.header)), "signs before encrypting")
+        XCTAssertThrowsError(try signsFirst.finish(BodyStats()), "but never writes a message it would not encrypt")
         XCTAssertNil(try ArrivalSigner(Protection(recipients: [try Fixture.cert("bob.crt")]), fields: try fields(Self.header)))
     }
 
@@ -172,6 +174,46 @@ final class ArrivalSignerTests: XCTestCase {
         let piece = body(lines: 2)
         try piece.withUnsafeBytes { try signer.add($0, writtenTo: fd, at: 100) }
         XCTAssertThrowsError(try piece.withUnsafeBytes { try signer.add($0, writtenTo: fd, at: 100 + piece.count + 1) })
+    }
+
+    /// Signed while the canonical copy is written, then encrypted around that signature
+    /// (`Presignature`): taken when the entity is what was signed, for an RSA and an EC key
+    /// alike (nothing needs to be known ahead); openssl decrypts and verifies the whole body.
+    /// A signature over other bytes (here one octet short) is not used: the protector signs.
+    func testEncryptedAroundASignatureMadeAsTheCopyWasWritten() throws {
+        let carol = try SigningIdentity.loadPEM(certificate: Fixture.lab("carol.crt"), key: Fixture.lab("carol.key"))
+        for (identity, shortBy) in [(try Fixture.alice(), 0), (carol, 0), (try Fixture.alice(), 1)] {
+            let dir = TempDir()
+            var p = Protection(signer: identity, recipients: [try Fixture.cert("bob.crt")])
+            p.now = { Fixture.labTime }
+            let header = Self.header + "Content-Type: text/plain; charset=us-ascii\r\n"
+            let text = body(lines: 50_000)
+            let head = Array((header + "\r\n").utf8)
+            let path = dir.write("canonical.eml", head + text)
+            let signer = try XCTUnwrap(try ArrivalSigner(p, fields: try fields(header)))
+            XCTAssertTrue(signer.encrypts)
+            let fd = open(path, O_RDONLY)
+            defer { close(fd) }
+            var at = head.count
+            for start in stride(from: 0, to: text.count - shortBy, by: 100_000) {
+                let end = min(start + 100_000, text.count - shortBy)
+                try text.withUnsafeBytes { try signer.add(UnsafeRawBufferPointer(rebasing: $0[start..<end]), writtenTo: fd, at: at) }
+                at += end - start
+            }
+            let stats = try BodyStats.of(text, in: dir)
+            let presignature = try XCTUnwrap(try signer.finishSignature(stats))
+            let out = open(dir.file("out.eml"), O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            defer { close(out) }
+            let before = MessageProtector.presignedCount
+            try MessageProtector(p).protect(messageFD: fd, to: out, knownBody: (head.count, stats), presignature: presignature)
+            XCTAssertEqual(MessageProtector.presignedCount, before + (shortBy == 0 ? 1 : 0), "short by \(shortBy)")
+            let decrypted = try opensslDecrypt(dir.file("out.eml"), cert: Fixture.lab("bob.crt"), key: Fixture.lab("bob.key"))
+            XCTAssertEqual(decrypted.status, 0, decrypted.stderr)
+            _ = dir.write("inner.eml", Array(decrypted.stdout))
+            let verified = try opensslVerify(dir.file("inner.eml"))
+            XCTAssertEqual(verified.status, 0, verified.stderr)
+            XCTAssertEqual(Array(verified.stdout), Array("Content-Type: text/plain; charset=us-ascii\r\n\r\n".utf8) + text)
+        }
     }
 
     /// The message without its boundary string and signature part: what both paths must agree on.

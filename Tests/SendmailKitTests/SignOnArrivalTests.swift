@@ -24,22 +24,28 @@ final class SignOnArrivalTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: lab + "/bob.crt") else { throw XCTSkip("no lab PKI at \(lab)") }
         let key = try Data(contentsOf: URL(fileURLWithPath: lab + "/bob.key"))
         XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/bob.key", contents: key, attributes: [.posixPermissions: 0o600]))
+        try FileManager.default.createDirectory(atPath: dir + "/certs", withIntermediateDirectories: false)
+        try FileManager.default.copyItem(atPath: lab + "/alice.crt", toPath: dir + "/certs/alice.crt")
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
-    func runtime() throws -> Runtime {
-        let text = """
+    /// `encrypt`: also encrypted, for alice@example.test (the lab's certificate).
+    func runtime(encrypt: Bool = false) throws -> Runtime {
+        var text = """
         queue_dir = "\(dir)/q"
         aliases = "\(dir)/no-aliases"
         [smime]
         trust_anchors = "\(lab)/ca.crt"
+        certificates = "\(dir)/certs"
         [[smime.sign]]
         from = ["*@example.test"]
         certificate = "\(lab)/bob.crt"
         key = "\(dir)/bob.key"
         users = ["*"]
+
         """
+        if encrypt { text += "[[smime.encrypt]]\nto = [\"alice@example.test\"]\nmode = \"required\"\n" }
         var config = try ConfigParser.parse(text, path: "arrival.toml").get()
         config.localDelivery = LocalDelivery.none
         return Runtime(config: config, identity: SystemIdentity(uid: getuid(), user: "root", gecosName: "", nodeName: "host"),
@@ -48,13 +54,13 @@ final class SignOnArrivalTests: XCTestCase {
 
     /// Submits `message` (from a file, as `sealmail < file` reads it) and returns the queued
     /// message (after the envelope record).
-    func submit(_ message: [UInt8]) throws -> [UInt8] {
+    func submit(_ message: [UInt8], to recipient: String = "someone@partner.test", encrypt: Bool = false) throws -> [UInt8] {
         let input = dir + "/input"
         XCTAssertTrue(FileManager.default.createFile(atPath: input, contents: Data(message)))
         let fd = open(input, O_RDONLY)
         defer { close(fd) }
-        let request = SubmissionRequest(sender: "bob@example.test", recipients: ["someone@partner.test"], ignoreDots: true)
-        let outcome = try Submission.submit(request, runtime: try runtime(), inputFD: fd)
+        let request = SubmissionRequest(sender: "bob@example.test", recipients: [recipient], ignoreDots: true)
+        let outcome = try Submission.submit(request, runtime: try runtime(encrypt: encrypt), inputFD: fd)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/q/tmp"), [], "nothing left in tmp/")
         let file = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/q/messages/" + outcome.envelope.id)))
         let marker = Array("\nmessage\n".utf8)
@@ -62,21 +68,30 @@ final class SignOnArrivalTests: XCTestCase {
         return Array(file[(at + marker.count)...])
     }
 
-    /// openssl's verification of a queued message: the signed entity it prints.
-    func verify(_ message: [UInt8]) throws -> [UInt8] {
-        let path = dir + "/queued.eml"
+    /// openssl's verification of a queued message (decrypted first with alice's key when
+    /// `decrypt`): the signed entity it prints.
+    func verify(_ message: [UInt8], decrypt: Bool = false) throws -> [UInt8] {
+        var path = dir + "/queued.eml"
         XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(message)))
+        if decrypt {
+            try openssl(["cms", "-decrypt", "-in", path, "-recip", lab + "/alice.crt", "-inkey", lab + "/alice.key",
+                         "-out", dir + "/decrypted.eml"])
+            path = dir + "/decrypted.eml"
+        }
+        try openssl(["cms", "-verify", "-in", path, "-CAfile", lab + "/ca.crt", "-purpose", "smimesign", "-out", dir + "/verified"])
+        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/verified")))
+    }
+
+    func openssl(_ arguments: [String]) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        p.arguments = ["cms", "-verify", "-in", path, "-CAfile", lab + "/ca.crt", "-purpose", "smimesign",
-                       "-out", dir + "/verified"]
+        p.arguments = arguments
         let err = Pipe()
         p.standardError = err
         try p.run()
         p.waitUntilExit()
         let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        XCTAssertEqual(p.terminationStatus, 0, text)
-        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/verified")))
+        XCTAssertEqual(p.terminationStatus, 0, "openssl \(arguments[0...1].joined(separator: " ")): \(text)")
     }
 
     static let header = "From: Bob <bob@example.test>\nTo: someone@partner.test\nSubject: arriving\n\n"
@@ -126,5 +141,26 @@ final class SignOnArrivalTests: XCTestCase {
         XCTAssertTrue(entity.contains("\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n"), entity)
         XCTAssertEqual(ArrivalSigner.signedCount, signed)
         XCTAssertEqual(ArrivalSigner.abandonedCount, abandoned)
+    }
+
+    /// Signed and encrypted: signed while the canonical copy is written, then encrypted
+    /// around that signature; with an 8-bit line late in the body, signed in the protector's
+    /// own pass instead. Both open in openssl with the whole body.
+    func testSignedWhileTheCopyIsWrittenThenEncrypted() throws {
+        for late8Bit in [false, true] {
+            let (presigned, signed, abandoned) = (MessageProtector.presignedCount, ArrivalSigner.signedCount,
+                                                  ArrivalSigner.abandonedCount)
+            let text = body { late8Bit && $0 == 50_000 ? "caf\u{e9} at line 50000" : nil }
+            let message = "From: Bob <bob@example.test>\nTo: alice@example.test\nSubject: both\n\n" + text
+            let queued = try submit(Array(message.utf8), to: "alice@example.test", encrypt: true)
+            XCTAssertTrue(String(decoding: queued.prefix(2000), as: UTF8.self).contains("smime-type=enveloped-data"))
+            XCTAssertEqual(MessageProtector.presignedCount, presigned + (late8Bit ? 0 : 1), "8-bit: \(late8Bit)")
+            XCTAssertEqual(ArrivalSigner.signedCount, signed + (late8Bit ? 0 : 1))
+            XCTAssertEqual(ArrivalSigner.abandonedCount, abandoned + (late8Bit ? 1 : 0))
+            let entity = String(decoding: try verify(queued, decrypt: true), as: UTF8.self)
+            XCTAssertTrue(entity.hasSuffix("\r\nline 59999 of a message signed as it arrives\r\n"), String(entity.suffix(100)))
+            XCTAssertEqual(entity.components(separatedBy: "\r\n").filter { $0.hasPrefix("line ") }.count, late8Bit ? 59_999 : 60_000)
+            try FileManager.default.removeItem(atPath: dir + "/q")
+        }
     }
 }
