@@ -211,9 +211,10 @@ public final class ArrivalSigner {
 }
 
 /// A detached signature made before `MessageProtector` runs (`ArrivalSigner.finishSignature`),
-/// with what it covers: the entity's header block and the length of its body. The protector
-/// uses it only for an entity it plans to be exactly that header and the body's bytes as they
-/// are in the file; otherwise it signs in its own pass.
+/// with what it covers: the entity's header block and the length of its body. Give it to the
+/// protector with the same `Protection` it was made for: the protector uses it only for an
+/// entity it plans to be exactly that header and the body's bytes as they are in the file;
+/// otherwise it signs in its own pass.
 public struct Presignature {
     let entityHeader: [UInt8]
     let bodyLength: Int

@@ -207,7 +207,6 @@ public struct MessageProtector {
     /// optimisation, and its output the same as the other's).
     static var concurrentPasses: Int { concurrentSigning.value }
     private static let concurrentSigning = SharedCounter()
-
 }
 
 extension Protection {
