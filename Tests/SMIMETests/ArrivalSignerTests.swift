@@ -140,6 +140,57 @@ final class ArrivalSignerTests: XCTestCase {
         XCTAssertTrue(signer.fits(try BodyStats.of(Array((String(repeating: "A", count: 100) + "\r\n").utf8), in: dir)))
     }
 
+    /// The guess against the planner, on random bodies and content fields: whenever `fits`
+    /// says yes, MessageProtector's own plan of the same file is the guessed header and the
+    /// body copied as it is; whenever it says no, that plan is something else.
+    func testTheGuessHoldsExactlyWhenThePlannerCopiesTheBody() throws {
+        var rng = SystemRandomNumberGenerator()
+        let lines: [String] = ["plain text", "From the start", "trailing ", "tab\t", "caf\u{e9}", "", ".",
+                               String(repeating: "x", count: 76), String(repeating: "y", count: 77), "a\u{0}b", "From"]
+        let contentFields = ["", "Content-Type: text/plain; charset=utf-8\r\n",
+                             "Content-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n",
+                             "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n",
+                             "Content-Type: text/html\r\nContent-Transfer-Encoding: binary\r\n",
+                             "Content-Transfer-Encoding: x-unknown\r\n"]
+        var seen = (fits: 0, not: 0)
+        for round in 0..<300 {
+            let dir = TempDir()
+            var text = ""
+            for _ in 0..<Int.random(in: 0...6, using: &rng) {
+                // Mostly plain lines, so that about half the bodies need no encoding.
+                text += (Int.random(in: 0..<4, using: &rng) == 0 ? lines.randomElement(using: &rng)! : "line") + "\r\n"
+            }
+            let fieldsText = contentFields.randomElement(using: &rng)!
+            let header = Self.header + fieldsText
+            for headerProtection in [false, true] {
+                let p = try signer(headerProtection: headerProtection)
+                let signer = try XCTUnwrap(try ArrivalSigner(p, fields: try fields(header)), "round \(round)")
+                let body = Array(text.utf8)
+                let head = Array((header + "\r\n").utf8)
+                let file = try InputFile(path: dir.write("m-\(headerProtection).eml", head + body))
+                let stats = try file.bodyStats(head.count..<file.size)
+                let (contents, headers) = p.split(try file.headerBlock(at: 0, limit: file.size).fields)
+                var planned = try CanonicalPlanner(file: file).plan(contentFields: contents, body: head.count..<file.size)
+                planned.headerFields = headers.entityFields(planned.headerFields)
+                var copiedAsIs = false
+                if planned.body.count == 1, case .copy(let r) = planned.body[0], r == head.count..<file.size { copiedAsIs = true }
+                let plannedHeader = render(planned.headerFields)
+                let guessedHeader = Array(signer.prefix.suffix(plannedHeader.count))
+                let what = "round \(round), hp \(headerProtection): \(fieldsText.debugDescription) \(text.debugDescription)"
+                if signer.fits(stats) {
+                    XCTAssertTrue(copiedAsIs && plannedHeader == guessedHeader, what)
+                    seen.fits += 1
+                } else {
+                    XCTAssertFalse(copiedAsIs && plannedHeader == guessedHeader, what)
+                    seen.not += 1
+                }
+                signer.abandon()
+            }
+        }
+        XCTAssertGreaterThan(seen.fits, 100)
+        XCTAssertGreaterThan(seen.not, 100)
+    }
+
     /// Not tried where the entity cannot be planned before its body, or is not a detached
     /// signature; a message to encrypt too gets a signature, never a multipart/signed to send.
     func testNotTakenWhereThePlanNeedsTheBody() throws {
