@@ -5,6 +5,9 @@
 /// narrow `CMailShim` C target). Entry points:
 /// - ``SigningIdentity``: a signer's key and certificate, from PEM or PKCS #12.
 /// - ``MessageProtector``: sign, encrypt, or sign then encrypt (``Protection``).
+/// - ``ArrivalSigner``: signs a message while it is being written, for a submission that
+///   writes a signed message in one pass, or has the signature ready (``Presignature``)
+///   before it encrypts.
 /// - ``SMIMEVerifier`` and ``SMIMEDecryptor``: the reverse, for tests, `sealctl` and library users.
 /// - ``CertificateStore``: a folder of PEM certificates and CRLs; picks and validates the
 ///   certificate for an address (``CertificateValidator``).
@@ -21,9 +24,11 @@
 ///   message of any size is protected in bounded memory.
 /// - X.690 10.1 (DER): every CMS structure is written with definite lengths and its content as
 ///   one primitive OCTET STRING, which strict DER readers (Python cryptography) require, where
-///   OpenSSL streams BER. The content still streams: a first pass over the file measures the
-///   canonical entity (and signs it), the second writes (and encrypts) it between a DER head and
-///   tail made by OpenSSL with an empty placeholder (`DERTemplate`).
+///   OpenSSL streams BER. The content still streams: its length is known from the caller's
+///   figures (`knownBody`) or from a first pass over the file that measures (and signs) the
+///   canonical entity; then it is written (and encrypted) between a DER head and tail made by
+///   OpenSSL with an empty placeholder (`DERTemplate`), base64 and the writes on a thread of
+///   their own for a large message (`sm_cms_bio_async`).
 ///
 /// Known divergences:
 /// - OpenSSL 3.0 has no Ed25519 signatures in CMS, no X25519 key agreement (RFC 8418) and no
