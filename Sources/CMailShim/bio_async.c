@@ -83,6 +83,7 @@ static int async_write(BIO *b, const char *data, int len) {
         c->len[i] += take;
         p += take;
         left -= take;
+        // After a failure the bytes taken are not counted: -1, and every later call fails.
         if (c->len[i] == c->cap && !async_sync(c, 1))
             return -1;
     }
@@ -94,13 +95,12 @@ static long async_ctrl(BIO *b, int cmd, long num, void *ptr) {
     BIO *next = BIO_next(b);
     if (c == NULL || next == NULL)
         return 0;
-    if (cmd == BIO_CTRL_WPENDING) {
-        pthread_mutex_lock(&c->mu);
-        long n = (long)(c->len[0] + c->len[1]);
-        pthread_mutex_unlock(&c->mu);
-        return n + BIO_ctrl(next, cmd, num, ptr);
-    }
-    // Anything else may concern what was written: it reaches next first.
+    // Pushing and popping concern the chain, not the data: passed on at once (freeing this
+    // BIO pops it, and drops what was not flushed, as the header says).
+    if (cmd == BIO_CTRL_PUSH || cmd == BIO_CTRL_POP)
+        return BIO_ctrl(next, cmd, num, ptr);
+    // Anything else may concern what was written (and the BIOs below are the thread's while
+    // it writes): it reaches next first.
     if (!async_drain(c))
         return cmd == BIO_CTRL_FLUSH ? 0 : BIO_ctrl(next, cmd, num, ptr);
     return BIO_ctrl(next, cmd, num, ptr);

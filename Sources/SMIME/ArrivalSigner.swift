@@ -100,7 +100,13 @@ public final class ArrivalSigner {
         } else {
             let progress = WriteProgress(start: offset)
             let chain = chain
-            worker = try BackgroundTask { try Self.digest(fd, from: offset, progress, into: chain) }
+            do {
+                worker = try BackgroundTask { try Self.digest(fd, from: offset, progress, into: chain) }
+            } catch {
+                // No thread to be had: the caller's thread goes on digesting.
+                try digest(chunk)
+                return
+            }
             self.progress = progress
             progress.advance(to: offset + chunk.count)
         }
@@ -111,6 +117,7 @@ public final class ArrivalSigner {
     /// message that is signed only.
     public func finish(_ stats: BodyStats) throws -> [UInt8]? {
         guard !encrypts else {
+            abandon()  // its thread reads the caller's file: stopped before the caller closes it
             throw SMIMEError(.badMessage, "a message to encrypt too is not written as it arrives", openSSLErrors: [])
         }
         guard let der = try signature(stats) else { return nil }
@@ -192,7 +199,7 @@ public final class ArrivalSigner {
         defer { buffer.deallocate() }
         var at = start
         while let end = progress.wait(beyond: at) {
-            while at < end {
+            while at < end && !progress.isCancelled {
                 let n = pread(fd, buffer, min(size, end - at), off_t(at))
                 if n < 0 {
                     if errno == EINTR { continue }

@@ -112,6 +112,13 @@ final class WriteProgress {
     /// The writer: stop reading, what was written no longer counts.
     func cancel() { change { cancelled = true } }
 
+    /// Whether the writer cancelled (the reader stops at its next piece).
+    var isCancelled: Bool {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return cancelled
+    }
+
     /// The reader, having read up to `offset`: waits until more is written, and returns where
     /// the written part now ends; nil when there will be no more to read (the writer finished
     /// at `offset`, or cancelled).
