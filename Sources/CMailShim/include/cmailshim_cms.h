@@ -27,9 +27,10 @@ BIO *sm_cms_bio_b64crlf(BIO *next);
 /// New filter BIO that passes what is written to it on to `next` (pushed below it) from a
 /// thread of its own, in blocks of `block` octets (two are allocated): the caller's thread
 /// goes on (encrypting, say) while this one writes. Order is kept. BIO_flush, and every other
-/// BIO_ctrl but BIO_CTRL_WPENDING, first waits until everything written has reached `next`;
-/// a failed write to `next` makes later writes and flushes fail. Flush before freeing (pop it
-/// first, BIO_pop, then BIO_free): freeing stops the thread and drops what was not flushed.
+/// BIO_ctrl but BIO_CTRL_PUSH and BIO_CTRL_POP, first waits until everything written has
+/// reached `next`; a failed write to `next` makes later writes and flushes fail. Flush before
+/// freeing (pop it first, BIO_pop, then BIO_free): freeing stops the thread and drops what was
+/// not flushed.
 /// The thread has every signal blocked. NULL on failure.
 BIO *sm_cms_bio_async(BIO *next, int block);
 
