@@ -194,22 +194,19 @@ public final class ArrivalSigner {
     /// The second thread: reads the file behind the writer and digests it, until the writer
     /// finishes or cancels; returns the offset it read up to.
     private static func digest(_ fd: Int32, from start: Int, _ progress: WriteProgress, into chain: OpaquePointer) throws -> Int {
-        let size = 1 << 18
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        let file = try InputFile(fd: fd, name: "the queue file")
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
         defer { buffer.deallocate() }
         var at = start
         while let end = progress.wait(beyond: at) {
             while at < end && !progress.isCancelled {
-                let n = pread(fd, buffer, min(size, end - at), off_t(at))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw SMIMEError(.unreadableFile, "reading the queue file back: \(String(cString: strerror(errno)))",
-                                     openSSLErrors: [])
-                }
+                let n = try file.read(at: at, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(buffer.count, end - at)]))
                 guard n > 0 else {
                     throw SMIMEError(.badMessage, "the queue file shrank while it was signed", openSSLErrors: [])
                 }
-                guard sm_cms_bio_write_all(chain, buffer, n) == 1 else { throw SMIMEError(.cryptoFailure, "signing failed") }
+                guard sm_cms_bio_write_all(chain, buffer.baseAddress, n) == 1 else {
+                    throw SMIMEError(.cryptoFailure, "signing failed")
+                }
                 at += n
             }
         }

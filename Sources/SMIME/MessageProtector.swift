@@ -89,19 +89,20 @@ public struct MessageProtector {
         if let enveloped {
             try writer.write(Framing.pkcs7MimeHeader(smimeType: protection.encryption.cipher.smimeType))
             if let signed, let signer = protection.signer {
-                if let presignature, let length = presigned(entity, presignature, file, streams) {
-                    var parts = try MultipartSigned(digest)
-                    parts.sign(presignature.der)
-                    try streams.enveloped(enveloped, protection.encryption.cipher,
-                                          contentLength: parts.head.count + length + parts.tail.count) {
-                        try streams.multipartSigned(entity, parts)
-                    }
-                    Self.presignedPasses.increment()
+                // Signed ahead (as the message was written, or by a pass that writes nowhere),
+                // unless both are done at once.
+                var inner: MultipartSigned?
+                let length = presignature.flatMap { presigned(entity, $0, file, streams) }
+                if let presignature, let length {
+                    inner = try MultipartSigned(digest, signature: presignature.der, entityLength: length)
                 } else if try !signAndEncryptConcurrently(entity, signer, signed, enveloped, file, streams) {
-                    let inner = try MultipartSigned(signing: entity, with: signed, digest, streams)
+                    inner = try MultipartSigned(signing: entity, with: signed, digest, streams)
+                }
+                if let inner {
                     try streams.enveloped(enveloped, protection.encryption.cipher, contentLength: inner.length) {
                         try streams.multipartSigned(entity, inner)
                     }
+                    if length != nil { Self.presignedPasses.increment() }
                 }
             } else {
                 // A body the caller measured needs no pass to be measured again.

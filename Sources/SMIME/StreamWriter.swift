@@ -212,6 +212,13 @@ struct MultipartSigned {
         sign(try cms.derBytes())
     }
 
+    /// Around an entity of `entityLength` octets already signed by `signature` (DER).
+    init(_ digest: DigestAlgorithm, signature: [UInt8], entityLength: Int) throws {
+        try self.init(digest)
+        self.entityLength = entityLength
+        sign(signature)
+    }
+
     /// Sets the tail around the DER `signature`.
     mutating func sign(_ signature: [UInt8]) {
         tail = Self.tail(boundary, signature)

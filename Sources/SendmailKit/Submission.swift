@@ -143,13 +143,15 @@ public enum Submission {
         // to a pipe is not cut off with SIGPIPE).
         var first: Protection?
         var signer: ArrivalSigner?
-        if copies.count == 1, let protection = try? app.protection(for: copies[0]),
-           let arrival = try? ArrivalSigner(protection, fields: header.fields) {
-            if !arrival.encrypts {
-                return try writeSignedOnArrival(arrival, protection, copies[0], envelope: envelope, header: header,
-                                                input: input, options: options, runtime: rt)
+        if copies.count == 1, let protection = try? app.protection(for: copies[0]) {
+            first = protection  // looked up once (keys, certificates), also when not signed here
+            if let arrival = try? ArrivalSigner(protection, fields: header.fields) {
+                if !arrival.encrypts {
+                    return try writeSignedOnArrival(arrival, protection, copies[0], envelope: envelope, header: header,
+                                                    input: input, options: options, runtime: rt)
+                }
+                signer = arrival
             }
-            (first, signer) = (protection, arrival)
         }
         let canonical = try CanonicalCopy(envelope.id, header: header, input: input, runtime: rt, signer: signer)
         var writers: [QueueWriter] = []
@@ -231,12 +233,7 @@ public enum Submission {
                 if end == nil { return }
                 throw QueueError(.io, "cannot read the message: the file shrank")
             }
-            var off = 0
-            while off < n {
-                let w = buf.withUnsafeBytes { write(to, $0.baseAddress! + off, n - off) }
-                if w < 0 { if errno == EINTR { continue }; throw QueueError.system("cannot write", path: path, errno: errno) }
-                off += w
-            }
+            try buf.withUnsafeBytes { try writeAll(to, UnsafeRawBufferPointer(rebasing: $0[0..<n]), path: path) }
             offset += off_t(n)
         }
     }
